@@ -1,0 +1,77 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+)
+
+// APIKeys is the API key repository.
+type APIKeys struct{ db querier }
+
+const apiKeyColumns = `id, user_id, name, secret_hash, created_at, last_used_at, revoked_at`
+
+func scanAPIKey(row pgx.Row) (domain.APIKey, error) {
+	var k domain.APIKey
+	err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.SecretHash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	return k, err
+}
+
+// Create inserts a key.
+func (r APIKeys) Create(ctx context.Context, k domain.APIKey) error {
+	_, err := r.db.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+		k.ID, k.UserID, k.Name, k.SecretHash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
+	if err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+// ByID loads a key.
+func (r APIKeys) ByID(ctx context.Context, id uuid.UUID) (domain.APIKey, error) {
+	k, err := scanAPIKey(r.db.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
+	if err != nil {
+		return domain.APIKey{}, notFound(err, "API key")
+	}
+	return k, nil
+}
+
+// ListByUser lists a user's keys, newest first.
+func (r APIKeys) ListByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
+	rows, err := r.db.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = $1 ORDER BY id DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.APIKey, error) { return scanAPIKey(row) })
+	if err != nil {
+		return nil, fmt.Errorf("scan api keys: %w", err)
+	}
+	return keys, nil
+}
+
+// Revoke marks a key of userID revoked (idempotent for an already revoked key).
+func (r APIKeys) Revoke(ctx context.Context, userID, keyID uuid.UUID) error {
+	tag, err := r.db.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2`, keyID, userID)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return domain.Errorf(domain.ErrNotFound, "API key not found")
+	}
+	return nil
+}
+
+// Touch records use of a key, at most once a minute, to keep writes off the
+// hot path of every authenticated request.
+func (r APIKeys) Touch(ctx context.Context, keyID uuid.UUID) error {
+	_, err := r.db.Exec(ctx, `UPDATE api_keys SET last_used_at = now()
+		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, keyID)
+	if err != nil {
+		return fmt.Errorf("touch api key: %w", err)
+	}
+	return nil
+}

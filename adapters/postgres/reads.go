@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/query"
+)
+
+// ReadModel implements query.ReadModel on the pool.
+type ReadModel struct {
+	pool *pgxpool.Pool
+}
+
+// NewReadModel returns the read model.
+func NewReadModel(pool *pgxpool.Pool) *ReadModel { return &ReadModel{pool: pool} }
+
+var _ query.ReadModel = (*ReadModel)(nil)
+
+// viewColumns select a thought view from thoughts t joined with users u.
+const viewColumns = thoughtColumns + `, u.username, u.display_name,
+	(SELECT count(*) FROM thoughts r WHERE r.in_reply_to_id = t.id AND r.deleted_at IS NULL)`
+
+const viewFrom = ` FROM thoughts t JOIN users u ON u.id = t.author_id`
+
+func scanView(row pgx.CollectableRow) (query.ThoughtView, error) {
+	var v query.ThoughtView
+	dest := append(thoughtDest(&v.Thought), &v.Author.Username, &v.Author.DisplayName, &v.RepliesCount)
+	if err := row.Scan(dest...); err != nil {
+		return query.ThoughtView{}, err
+	}
+	v.Author.ID = v.AuthorID
+	return v, nil
+}
+
+func (r *ReadModel) views(ctx context.Context, sql string, args ...any) ([]query.ThoughtView, error) {
+	rows, err := r.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query thoughts: %w", err)
+	}
+	vs, err := pgx.CollectRows(rows, scanView)
+	if err != nil {
+		return nil, fmt.Errorf("scan thoughts: %w", err)
+	}
+	return vs, nil
+}
+
+// UserByID loads a user.
+func (r *ReadModel) UserByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
+	return Users{db: r.pool}.ByID(ctx, id)
+}
+
+// ProfileByUsername loads a public profile.
+func (r *ReadModel) ProfileByUsername(ctx context.Context, username string) (query.Profile, error) {
+	var p query.Profile
+	err := r.pool.QueryRow(ctx, `SELECT u.id, u.username, u.display_name, u.bio, u.locked, u.created_at,
+		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL)
+		FROM users u WHERE lower(u.username) = lower($1)`, username).
+		Scan(&p.ID, &p.Username, &p.DisplayName, &p.Bio, &p.Locked, &p.CreatedAt, &p.Thoughts)
+	if err != nil {
+		return query.Profile{}, notFound(err, "user")
+	}
+	return p, nil
+}
+
+// Thought loads a visible thought (tombstones included).
+func (r *ReadModel) Thought(ctx context.Context, viewer query.Viewer, id uuid.UUID) (query.ThoughtView, error) {
+	vs, err := r.views(ctx, `SELECT `+viewColumns+viewFrom+` WHERE t.id = $1 AND `+visibleTo(2), id, viewer)
+	if err != nil {
+		return query.ThoughtView{}, err
+	}
+	if len(vs) == 0 {
+		return query.ThoughtView{}, domain.Errorf(domain.ErrNotFound, "thought not found")
+	}
+	return vs[0], nil
+}
+
+// Ancestors walks up the reply chain, root first; invisible ancestors are skipped.
+func (r *ReadModel) Ancestors(ctx context.Context, viewer query.Viewer, id uuid.UUID, limit int) ([]query.ThoughtView, error) {
+	return r.views(ctx, `WITH RECURSIVE anc (id, depth) AS (
+			SELECT in_reply_to_id, 1 FROM thoughts WHERE id = $1 AND in_reply_to_id IS NOT NULL
+			UNION ALL
+			SELECT p.in_reply_to_id, anc.depth + 1 FROM thoughts p JOIN anc ON p.id = anc.id
+			WHERE p.in_reply_to_id IS NOT NULL AND anc.depth < $3
+		)
+		SELECT `+viewColumns+viewFrom+` JOIN anc ON anc.id = t.id
+		WHERE `+visibleTo(2)+` ORDER BY anc.depth DESC`, id, viewer, limit)
+}
+
+// maxThreadDepth bounds the recursive walk down a thread.
+const maxThreadDepth = 200
+
+// Descendants walks down the reply tree, oldest first; invisible replies are skipped.
+func (r *ReadModel) Descendants(ctx context.Context, viewer query.Viewer, id uuid.UUID, limit int) ([]query.ThoughtView, error) {
+	return r.views(ctx, `WITH RECURSIVE d (id, depth) AS (
+			SELECT id, 1 FROM thoughts WHERE in_reply_to_id = $1
+			UNION ALL
+			SELECT c.id, d.depth + 1 FROM thoughts c JOIN d ON c.in_reply_to_id = d.id WHERE d.depth < $4
+		)
+		SELECT `+viewColumns+viewFrom+` JOIN d ON d.id = t.id
+		WHERE `+visibleTo(2)+` ORDER BY t.id LIMIT $3`, id, viewer, limit, maxThreadDepth)
+}
+
+// ThoughtsByAuthor lists an author's live, visible thoughts by keyset page.
+func (r *ReadModel) ThoughtsByAuthor(ctx context.Context, viewer query.Viewer, authorID uuid.UUID, page domain.Page) ([]query.ThoughtView, error) {
+	where, tail, args := keyset(page, "t.id",
+		[]string{"t.author_id = $1", "t.deleted_at IS NULL", visibleTo(2)}, []any{authorID, viewer})
+	vs, err := r.views(ctx, `SELECT `+viewColumns+viewFrom+where+tail, args...)
+	if err != nil {
+		return nil, err
+	}
+	if page.Ascending() {
+		reverse(vs)
+	}
+	return vs, nil
+}
+
+// APIKeysByUser lists a user's keys.
+func (r *ReadModel) APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
+	return APIKeys{db: r.pool}.ListByUser(ctx, userID)
+}
+
+// APIKeyByID loads a key.
+func (r *ReadModel) APIKeyByID(ctx context.Context, id uuid.UUID) (domain.APIKey, error) {
+	return APIKeys{db: r.pool}.ByID(ctx, id)
+}
+
+// TouchAPIKey records use of a key.
+func (r *ReadModel) TouchAPIKey(ctx context.Context, id uuid.UUID) error {
+	return APIKeys{db: r.pool}.Touch(ctx, id)
+}

@@ -1,0 +1,81 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+)
+
+// CreateAPIKey makes a new API key for the caller.
+type CreateAPIKey struct {
+	UserID uuid.UUID
+	Name   string
+}
+
+// MaxAPIKeysPerUser bounds how many live keys one account may hold.
+const MaxAPIKeysPerUser = 50
+
+// CreateAPIKeyHandler creates API keys.
+type CreateAPIKeyHandler struct {
+	UoW   UnitOfWork
+	Clock Clock
+}
+
+// Handle stores the key's hash and returns the key with its secret token, which
+// is never retrievable again.
+func (h CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (domain.APIKey, string, error) {
+	name, err := domain.ValidateAPIKeyName(cmd.Name)
+	if err != nil {
+		return domain.APIKey{}, "", err
+	}
+	token, id, hash, err := domain.NewAPIKeyToken(newID())
+	if err != nil {
+		return domain.APIKey{}, "", fmt.Errorf("generate api key: %w", err)
+	}
+	key := domain.APIKey{ID: id, UserID: cmd.UserID, Name: name, SecretHash: hash, CreatedAt: h.Clock()}
+	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		keys, err := tx.APIKeys().ListByUser(ctx, cmd.UserID)
+		if err != nil {
+			return err
+		}
+		live := 0
+		for _, k := range keys {
+			if k.RevokedAt == nil {
+				live++
+			}
+		}
+		if live >= MaxAPIKeysPerUser {
+			return domain.Errorf(domain.ErrUnprocessable, "at most %d API keys may be active; revoke one first", MaxAPIKeysPerUser)
+		}
+		return tx.APIKeys().Create(ctx, key)
+	})
+	if err != nil {
+		return domain.APIKey{}, "", fmt.Errorf("create api key for %s: %w", cmd.UserID, err)
+	}
+	return key, token, nil
+}
+
+// RevokeAPIKey revokes one of the caller's keys.
+type RevokeAPIKey struct {
+	UserID uuid.UUID
+	KeyID  uuid.UUID
+}
+
+// RevokeAPIKeyHandler revokes API keys.
+type RevokeAPIKeyHandler struct {
+	UoW UnitOfWork
+}
+
+// Handle revokes the key; another user's key is ErrNotFound.
+func (h RevokeAPIKeyHandler) Handle(ctx context.Context, cmd RevokeAPIKey) error {
+	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		return tx.APIKeys().Revoke(ctx, cmd.UserID, cmd.KeyID)
+	})
+	if err != nil {
+		return fmt.Errorf("revoke api key %s: %w", cmd.KeyID, err)
+	}
+	return nil
+}

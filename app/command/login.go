@@ -1,0 +1,67 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+)
+
+// Login signs a user in by username or email.
+type Login struct {
+	Login    string
+	Password string
+}
+
+// LoginHandler checks credentials and issues a token.
+type LoginHandler struct {
+	UoW    UnitOfWork
+	Hasher PasswordHasher
+	Tokens TokenIssuer
+}
+
+// errBadCredentials is the one answer for an unknown user and a wrong password.
+var errBadCredentials = domain.Errorf(domain.ErrUnauthenticated, "invalid login or password")
+
+// Handle answers the same error, after the same work, for an unknown login and
+// a wrong password.
+func (h LoginHandler) Handle(ctx context.Context, cmd Login) (AuthResult, error) {
+	login := strings.TrimSpace(cmd.Login)
+	if login == "" {
+		return AuthResult{}, domain.Invalid("login", "is required")
+	}
+	if cmd.Password == "" {
+		return AuthResult{}, domain.Invalid("password", "is required")
+	}
+	if len(cmd.Password) > domain.MaxPasswordLen {
+		h.Hasher.VerifyDummy(cmd.Password[:domain.MaxPasswordLen])
+		return AuthResult{}, errBadCredentials
+	}
+	var u domain.User
+	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		u, err = tx.Users().ByLogin(ctx, login)
+		return err
+	})
+	if errors.Is(err, domain.ErrNotFound) {
+		h.Hasher.VerifyDummy(cmd.Password)
+		return AuthResult{}, errBadCredentials
+	}
+	if err != nil {
+		return AuthResult{}, fmt.Errorf("load user for login: %w", err)
+	}
+	ok, err := h.Hasher.Verify(cmd.Password, u.PasswordHash)
+	if err != nil {
+		return AuthResult{}, fmt.Errorf("verify password of %s: %w", u.ID, err)
+	}
+	if !ok {
+		return AuthResult{}, errBadCredentials
+	}
+	token, exp, err := h.Tokens.Issue(u.ID)
+	if err != nil {
+		return AuthResult{}, fmt.Errorf("issue token: %w", err)
+	}
+	return AuthResult{Token: token, ExpiresAt: exp, User: u}, nil
+}

@@ -1,0 +1,68 @@
+// Package command holds the use cases that change state, one per file. Each runs
+// in one transaction and appends its domain events to the outbox in that same
+// transaction, so a committed change always has its events and a rolled-back
+// one never does.
+package command
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/events"
+)
+
+// UnitOfWork runs a function inside one database transaction.
+type UnitOfWork interface {
+	// InTx commits when fn returns nil and rolls back otherwise.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Tx is what a command may touch inside its transaction.
+type Tx interface {
+	Users() domain.UserRepository
+	Thoughts() TxThoughts
+	APIKeys() domain.APIKeyRepository
+	// Publish appends events to the outbox in this transaction.
+	Publish(ctx context.Context, envs ...events.Envelope) error
+}
+
+// TxThoughts is the thought repository plus the visibility check commands need.
+type TxThoughts interface {
+	domain.ThoughtRepository
+	// VisibleTo returns the thought if viewer may see it, else ErrNotFound.
+	VisibleTo(ctx context.Context, viewer, id uuid.UUID) (domain.Thought, error)
+}
+
+// PasswordHasher hashes and checks passwords.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	// Verify reports whether password matches encoded, in constant time.
+	Verify(password, encoded string) (bool, error)
+	// VerifyDummy spends the same work as Verify against a fixed hash, so an
+	// unknown user costs as much time as a wrong password.
+	VerifyDummy(password string)
+}
+
+// TokenIssuer issues access tokens.
+type TokenIssuer interface {
+	Issue(userID uuid.UUID) (token string, expiresAt time.Time, err error)
+}
+
+// Clock returns the current time.
+type Clock func() time.Time
+
+// SystemClock is the real clock, in UTC with microsecond precision (what
+// PostgreSQL stores).
+func SystemClock() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+// AuthResult is what registration and login return.
+type AuthResult struct {
+	Token     string
+	ExpiresAt time.Time
+	User      domain.User
+}

@@ -1,0 +1,49 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+)
+
+// Register creates an account.
+type Register struct {
+	Username string
+	Email    string
+	Password string
+}
+
+// RegisterHandler creates accounts and signs the new user in.
+type RegisterHandler struct {
+	UoW    UnitOfWork
+	Hasher PasswordHasher
+	Tokens TokenIssuer
+	Clock  Clock
+}
+
+// Handle validates, hashes the password, stores the user and issues a token.
+func (h RegisterHandler) Handle(ctx context.Context, cmd Register) (AuthResult, error) {
+	u, err := domain.NewUser(newID(), cmd.Username, cmd.Email, h.Clock())
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if err := domain.ValidatePassword(cmd.Password); err != nil {
+		return AuthResult{}, err
+	}
+	u.PasswordHash, err = h.Hasher.Hash(cmd.Password)
+	if err != nil {
+		return AuthResult{}, fmt.Errorf("hash password: %w", err)
+	}
+	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		return tx.Users().Create(ctx, u)
+	})
+	if err != nil {
+		return AuthResult{}, fmt.Errorf("register %q: %w", cmd.Username, err)
+	}
+	token, exp, err := h.Tokens.Issue(u.ID)
+	if err != nil {
+		return AuthResult{}, fmt.Errorf("issue token: %w", err)
+	}
+	return AuthResult{Token: token, ExpiresAt: exp, User: u}, nil
+}

@@ -1,0 +1,42 @@
+package domain
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// UserRepository stores accounts.
+type UserRepository interface {
+	// Create stores a new user; a taken username or email is ErrConflict
+	// (wrapped in a DetailedError naming the field).
+	Create(ctx context.Context, u User) error
+	ByID(ctx context.Context, id uuid.UUID) (User, error)
+	// ByUsername matches case-insensitively.
+	ByUsername(ctx context.Context, username string) (User, error)
+	// ByLogin finds a user by username or email, case-insensitively.
+	ByLogin(ctx context.Context, login string) (User, error)
+	// Update saves the editable profile fields of u.
+	Update(ctx context.Context, u User) error
+}
+
+// ThoughtRepository stores thoughts (including tombstones).
+type ThoughtRepository interface {
+	Create(ctx context.Context, t Thought) error
+	// ByID returns the thought, tombstone or not; inside a transaction the row is
+	// locked for update.
+	ByID(ctx context.Context, id uuid.UUID) (Thought, error)
+	// Update saves content, warning, sensitivity, edit and deletion times.
+	Update(ctx context.Context, t Thought) error
+}
+
+// APIKeyRepository stores API keys.
+type APIKeyRepository interface {
+	Create(ctx context.Context, k APIKey) error
+	ByID(ctx context.Context, id uuid.UUID) (APIKey, error)
+	ListByUser(ctx context.Context, userID uuid.UUID) ([]APIKey, error)
+	// Revoke marks the user's key revoked; an unknown or foreign key is ErrNotFound.
+	Revoke(ctx context.Context, userID, keyID uuid.UUID) error
+	// Touch records that the key was used.
+	Touch(ctx context.Context, keyID uuid.UUID) error
+}

@@ -1,0 +1,143 @@
+package domain
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Limits on user-supplied profile fields.
+const (
+	MaxUsernameLen    = 30
+	MinPasswordLen    = 8
+	MaxPasswordLen    = 1024 // bounds hashing work per request
+	MaxDisplayNameLen = 100
+	MaxBioLen         = 500
+	MaxEmailLen       = 254
+)
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9_]{1,30}$`)
+
+// User is a local account.
+type User struct {
+	ID           uuid.UUID
+	Username     string
+	Email        string
+	PasswordHash string
+	DisplayName  string
+	Bio          string
+	Locked       bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// NewUser validates registration input and returns a user ready to be stored.
+// passwordHash is produced by the caller from the validated password.
+func NewUser(id uuid.UUID, username, email string, now time.Time) (User, error) {
+	if err := ValidateUsername(username); err != nil {
+		return User{}, err
+	}
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	return User{
+		ID:        id,
+		Username:  username,
+		Email:     email,
+		CreatedAt: now,
+		UpdatedAt: now,
+	}, nil
+}
+
+// ValidateUsername enforces 1–30 characters of [a-z0-9_]. Uniqueness is
+// case-insensitive, enforced by storage.
+func ValidateUsername(username string) error {
+	if username == "" {
+		return Invalid("username", "is required")
+	}
+	if !usernamePattern.MatchString(username) {
+		return Invalid("username", "must be 1 to %d characters of lowercase letters, digits and underscore", MaxUsernameLen)
+	}
+	return nil
+}
+
+// NormalizeEmail validates a bare address (no display name) and lowercases its domain.
+func NormalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return "", Invalid("email", "is required")
+	}
+	if len(email) > MaxEmailLen {
+		return "", Invalid("email", "must be at most %d characters", MaxEmailLen)
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "", Invalid("email", "is not a valid address")
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || !strings.Contains(email[at+1:], ".") {
+		return "", Invalid("email", "is not a valid address")
+	}
+	return email[:at] + "@" + strings.ToLower(email[at+1:]), nil
+}
+
+// ValidatePassword checks the length rules for a new password.
+func ValidatePassword(password string) error {
+	n := utf8.RuneCountInString(password)
+	if n < MinPasswordLen {
+		return Invalid("password", "must be at least %d characters", MinPasswordLen)
+	}
+	if len(password) > MaxPasswordLen {
+		return Invalid("password", "must be at most %d bytes", MaxPasswordLen)
+	}
+	return nil
+}
+
+// ProfileChange lists the profile fields a user may edit; nil means unchanged.
+type ProfileChange struct {
+	DisplayName *string
+	Bio         *string
+	Locked      *bool
+}
+
+// Apply validates the change and applies it to u.
+func (c ProfileChange) Apply(u *User, now time.Time) error {
+	if c.DisplayName != nil {
+		name := strings.TrimSpace(*c.DisplayName)
+		if utf8.RuneCountInString(name) > MaxDisplayNameLen {
+			return Invalid("display_name", "must be at most %d characters", MaxDisplayNameLen)
+		}
+		if hasControl(name) {
+			return Invalid("display_name", "must not contain control characters")
+		}
+		u.DisplayName = name
+	}
+	if c.Bio != nil {
+		if utf8.RuneCountInString(*c.Bio) > MaxBioLen {
+			return Invalid("bio", "must be at most %d characters", MaxBioLen)
+		}
+		if !utf8.ValidString(*c.Bio) {
+			return Invalid("bio", "must be valid UTF-8")
+		}
+		u.Bio = *c.Bio
+	}
+	if c.Locked != nil {
+		u.Locked = *c.Locked
+	}
+	u.UpdatedAt = now
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}

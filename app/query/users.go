@@ -1,0 +1,37 @@
+package query
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+)
+
+// MeHandler returns the caller's own account.
+type MeHandler struct{ Reads ReadModel }
+
+// Handle loads the user.
+func (h MeHandler) Handle(ctx context.Context, userID uuid.UUID) (domain.User, error) {
+	u, err := h.Reads.UserByID(ctx, userID)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("load user %s: %w", userID, err)
+	}
+	return u, nil
+}
+
+// UserProfileHandler returns a public profile.
+type UserProfileHandler struct{ Reads ReadModel }
+
+// Handle loads the profile by username (case-insensitive).
+func (h UserProfileHandler) Handle(ctx context.Context, username string) (Profile, error) {
+	if err := domain.ValidateUsername(username); err != nil {
+		return Profile{}, domain.ErrNotFound
+	}
+	p, err := h.Reads.ProfileByUsername(ctx, username)
+	if err != nil {
+		return Profile{}, fmt.Errorf("load profile %q: %w", username, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the process, read once from the environment.
+type Config struct {
+	DatabaseURL            string
+	HTTPAddr               string
+	PublicURL              string
+	JWTSecret              []byte
+	JWTTTL                 time.Duration
+	EventsBackend          string
+	NATSURL                string
+	DataDir                string
+	FederationAllowPrivate bool
+	LogLevel               string
+	LogFormat              string
+	ShutdownTimeout        time.Duration
+}
+
+// DefaultDatabaseURL is the local development cluster that `make run` and
+// `make test` provision.
+const DefaultDatabaseURL = "postgres://thoughts:thoughts@127.0.0.1:5432/thoughts?sslmode=disable"
+
+// LoadConfig reads the environment through getenv. Each bad setting is an
+// error naming its variable.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL:   get("DATABASE_URL", DefaultDatabaseURL),
+		HTTPAddr:      get("HTTP_ADDR", "127.0.0.1:8080"),
+		PublicURL:     strings.TrimRight(get("PUBLIC_URL", "http://localhost:8080"), "/"),
+		EventsBackend: strings.ToLower(get("EVENTS_BACKEND", "nats")),
+		NATSURL:       get("NATS_URL", ""),
+		DataDir:       get("DATA_DIR", "./data"),
+		LogLevel:      get("LOG_LEVEL", "info"),
+		LogFormat:     get("LOG_FORMAT", "text"),
+	}
+	var errs []error
+	var err error
+	if c.JWTTTL, err = time.ParseDuration(get("JWT_TTL", "720h")); err != nil || c.JWTTTL <= 0 {
+		errs = append(errs, fmt.Errorf("JWT_TTL: %q is not a positive duration such as 720h", getenv("JWT_TTL")))
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("SHUTDOWN_TIMEOUT", "20s")); err != nil || c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT: %q is not a positive duration such as 20s", getenv("SHUTDOWN_TIMEOUT")))
+	}
+	if c.FederationAllowPrivate, err = strconv.ParseBool(get("FEDERATION_ALLOW_PRIVATE", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("FEDERATION_ALLOW_PRIVATE: %q is not true or false", getenv("FEDERATION_ALLOW_PRIVATE")))
+	}
+	if s := getenv("JWT_SECRET"); s != "" {
+		c.JWTSecret = []byte(s)
+	}
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		errs = append(errs, errors.New("DATABASE_URL: must be a postgres:// URL"))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		errs = append(errs, fmt.Errorf("PUBLIC_URL: %q is not an http(s) base URL", c.PublicURL))
+	}
+	switch c.EventsBackend {
+	case "nats", "postgres":
+	default:
+		errs = append(errs, fmt.Errorf("EVENTS_BACKEND: %q is not one of nats, postgres", c.EventsBackend))
+	}
+	if c.JWTSecret != nil && len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("JWT_SECRET: must be at least 32 bytes (try: openssl rand -hex 32)"))
+	}
+	if c.JWTSecret == nil && !c.development() {
+		errs = append(errs, errors.New("JWT_SECRET: required when PUBLIC_URL is not a loopback address"))
+	}
+	return errors.Join(errs...)
+}
+
+// development: the public URL points at this machine, so nothing outside can
+// hold tokens and a generated secret is acceptable.
+func (c Config) development() bool {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// jwtSecret returns the configured secret, or in development one generated
+// once and kept in DATA_DIR so tokens survive restarts.
+func (c Config) jwtSecret() ([]byte, error) {
+	if c.JWTSecret != nil {
+		return c.JWTSecret, nil
+	}
+	path := filepath.Join(c.DataDir, "jwt_secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("DATA_DIR: create %s: %w", c.DataDir, err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate JWT secret: %w", err)
+	}
+	secret := hex.EncodeToString(raw)
+	// O_EXCL: when two processes start together, one writes and both read it.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		time.Sleep(50 * time.Millisecond)
+		return c.jwtSecret()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("DATA_DIR: write %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		return nil, fmt.Errorf("DATA_DIR: write %s: %w", path, err)
+	}
+	return []byte(secret), nil
+}

@@ -1,0 +1,203 @@
+// Command thoughts runs the Thoughts federated microblogging backend.
+//
+//	thoughts serve     everything in one process
+//	thoughts api       HTTP API only
+//	thoughts migrate   apply migrations and exit
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+
+	"github.com/thoughts-project/thoughts/adapters/auth"
+	"github.com/thoughts-project/thoughts/adapters/logs"
+	"github.com/thoughts-project/thoughts/adapters/outbox"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/app"
+	"github.com/thoughts-project/thoughts/ports/httpapi"
+)
+
+const usage = `usage: thoughts <command>
+
+commands:
+  serve     migrations, HTTP API and event processing in one process
+  api       HTTP API only
+  migrate   apply database migrations and exit
+
+configuration is read from the environment; see README.md.
+`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "thoughts:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(os.Stderr, usage)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	logger, err := logs.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch args[0] {
+	case "migrate":
+		return migrate(ctx, cfg, logger)
+	case "serve":
+		return serve(ctx, cfg, logger, true)
+	case "api":
+		return serve(ctx, cfg, logger, false)
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer pool.Close()
+	return applySchema(ctx, pool, logger)
+}
+
+// applySchema runs the SQL migrations and creates the outbox tables.
+func applySchema(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	if err := postgres.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	if err := outbox.InitSchema(ctx, wsql.BeginnerFromPgx(pool), logs.Watermill(logger)); err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "schema is up to date")
+	return nil
+}
+
+// serve runs the HTTP API; with all set it first applies migrations (and, once
+// the event backbone lands, runs the event processing too).
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, all bool) error {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer pool.Close()
+	if all {
+		if err := applySchema(ctx, pool, logger); err != nil {
+			return err
+		}
+	}
+
+	secret, err := cfg.jwtSecret()
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.NewJWT(secret, cfg.JWTTTL, cfg.PublicURL)
+	if err != nil {
+		return fmt.Errorf("JWT_SECRET: %w", err)
+	}
+	hasher, err := auth.NewArgon2Hasher(auth.DefaultArgon2Params)
+	if err != nil {
+		return err
+	}
+	mode := outbox.Forward
+	if cfg.EventsBackend == "postgres" {
+		mode = outbox.Direct
+	}
+	uow, err := postgres.NewUnitOfWork(pool, outbox.New(mode, logs.Watermill(logger)))
+	if err != nil {
+		return err
+	}
+	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(pool)})
+
+	handler := httpapi.New(httpapi.Config{
+		App: application, Tokens: tokens, Logger: logger, PublicURL: cfg.PublicURL,
+		Ready: readiness(pool),
+	})
+	return runHTTP(ctx, cfg, logger, handler)
+}
+
+// readiness reports the database reachable and fully migrated. Once migrations
+// are seen applied, only reachability is checked again.
+func readiness(pool *pgxpool.Pool) func(context.Context) error {
+	var migrated atomic.Bool
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := pool.Ping(ctx); err != nil {
+			return fmt.Errorf("database unreachable: %w", err)
+		}
+		if migrated.Load() {
+			return nil
+		}
+		pending, err := postgres.MigrationsPending(ctx, pool)
+		if err != nil {
+			return err
+		}
+		if pending {
+			return errors.New("database migrations are pending; run `thoughts migrate`")
+		}
+		migrated.Store(true)
+		return nil
+	}
+}
+
+// runHTTP serves until ctx is cancelled, then drains in-flight requests.
+func runHTTP(ctx context.Context, cfg Config, logger *slog.Logger, handler http.Handler) error {
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "events_backend", cfg.EventsBackend)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining HTTP requests", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("drain HTTP requests: %w", err)
+	}
+	logger.Info("HTTP server stopped")
+	return nil
+}

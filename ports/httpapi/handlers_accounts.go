@@ -1,0 +1,156 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/thoughts-project/thoughts/app/command"
+	"github.com/thoughts-project/thoughts/app/domain"
+)
+
+type authResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      userJSON  `json:"user"`
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Username string `json:"username"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	res, err := s.app.Commands.Register.Handle(r.Context(), command.Register{Username: req.Username, Email: req.Email, Password: req.Password})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Location", s.public+"/api/v1/users/"+res.User.Username)
+	writeJSON(w, http.StatusCreated, authResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: s.userView(res.User)})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Login    string `json:"login"`
+		Username string `json:"username"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	login := req.Login
+	for _, alt := range []string{req.Username, req.Email} {
+		if login == "" {
+			login = alt
+		}
+	}
+	res, err := s.app.Commands.Login.Handle(r.Context(), command.Login{Login: login, Password: req.Password})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, authResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: s.userView(res.User)})
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
+	u, err := s.app.Queries.Me.Handle(r.Context(), mustUser(r))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.userView(u))
+}
+
+func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		DisplayName *string `json:"display_name"`
+		Bio         *string `json:"bio"`
+		Locked      *bool   `json:"locked"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	u, err := s.app.Commands.UpdateProfile.Handle(r.Context(), command.UpdateProfile{
+		UserID: mustUser(r),
+		Change: domain.ProfileChange{DisplayName: req.DisplayName, Bio: req.Bio, Locked: req.Locked},
+	})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.userView(u))
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	p, err := s.app.Queries.UserProfile.Handle(r.Context(), mux.Vars(r)["username"])
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.profileView(p))
+}
+
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := s.app.Queries.APIKeys.Handle(r.Context(), mustUser(r))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]apiKeyJSON, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, apiKeyView(k))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	k, token, err := s.app.Commands.CreateAPIKey.Handle(r.Context(), command.CreateAPIKey{UserID: mustUser(r), Name: req.Name})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := apiKeyView(k)
+	out.Token = token
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.app.Commands.RevokeAPIKey.Handle(r.Context(), command.RevokeAPIKey{UserID: mustUser(r), KeyID: id}); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// pathID parses a UUID path variable; a malformed one names nothing that
+// exists, so it is a 404.
+func pathID(r *http.Request, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(mux.Vars(r)[name])
+	if err != nil {
+		return uuid.Nil, domain.Errorf(domain.ErrNotFound, "no such %s", name)
+	}
+	return id, nil
+}

@@ -1,0 +1,132 @@
+// Package httpapi is the client HTTP API (/api/v1) plus health endpoints: JSON
+// in and out, RFC 9457 problems for every error, bearer authentication by JWT
+// or API key, and a correlation ID on every request.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/thoughts-project/thoughts/app"
+)
+
+// TokenVerifier checks an access token and returns its user.
+type TokenVerifier interface {
+	Verify(token string) (uuid.UUID, error)
+}
+
+// Config is what the API needs besides the application.
+type Config struct {
+	App    app.Application
+	Tokens TokenVerifier
+	Logger *slog.Logger
+	// PublicURL is the externally visible base URL, used in links.
+	PublicURL string
+	// Ready reports whether dependencies are usable (database reachable,
+	// migrations applied); nil means always ready.
+	Ready func(ctx context.Context) error
+	// Routes lets other ports (federation, metrics) add their routes to the
+	// same router before the catch-all handlers are installed.
+	Routes []func(r *mux.Router)
+	// Middleware wraps every request inside the correlation ID (e.g. metrics).
+	Middleware []mux.MiddlewareFunc
+}
+
+// Server holds the API's handlers.
+type Server struct {
+	app    app.Application
+	tokens TokenVerifier
+	log    *slog.Logger
+	public string
+	ready  func(ctx context.Context) error
+	router *mux.Router
+}
+
+// New builds the API handler.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready}
+	r := mux.NewRouter()
+	s.router = r
+	r.NotFoundHandler = http.HandlerFunc(s.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.HandleFunc("/auth/register", s.register).Methods(http.MethodPost)
+	api.HandleFunc("/auth/login", s.login).Methods(http.MethodPost)
+
+	api.HandleFunc("/me", s.authed(s.getMe)).Methods(http.MethodGet)
+	api.HandleFunc("/me", s.authed(s.patchMe)).Methods(http.MethodPatch)
+	api.HandleFunc("/me/api_keys", s.authed(s.listAPIKeys)).Methods(http.MethodGet)
+	api.HandleFunc("/me/api_keys", s.authed(s.createAPIKey)).Methods(http.MethodPost)
+	api.HandleFunc("/me/api_keys/{id}", s.authed(s.revokeAPIKey)).Methods(http.MethodDelete)
+
+	api.HandleFunc("/users/{username}", s.optional(s.getUser)).Methods(http.MethodGet)
+	api.HandleFunc("/users/{username}/thoughts", s.optional(s.userThoughts)).Methods(http.MethodGet)
+
+	api.HandleFunc("/thoughts", s.authed(s.postThought)).Methods(http.MethodPost)
+	api.HandleFunc("/thoughts/{id}", s.optional(s.getThought)).Methods(http.MethodGet)
+	api.HandleFunc("/thoughts/{id}", s.authed(s.editThought)).Methods(http.MethodPatch)
+	api.HandleFunc("/thoughts/{id}", s.authed(s.deleteThought)).Methods(http.MethodDelete)
+	api.HandleFunc("/thoughts/{id}/context", s.optional(s.thoughtContext)).Methods(http.MethodGet)
+
+	for _, add := range cfg.Routes {
+		add(r)
+	}
+
+	var h http.Handler = r
+	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
+		h = cfg.Middleware[i](h)
+	}
+	// Outermost first: correlation ID (so every later log line has it), then
+	// access log, panic recovery and the body limit.
+	return s.withCorrelationID(s.withAccessLog(s.withRecover(withBodyLimit(h))))
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, newProblem(http.StatusNotFound, ProblemNotFound, "no such route: "+r.URL.Path))
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	for i, m := range allowed {
+		if i == 0 {
+			w.Header().Set("Allow", m)
+		} else {
+			w.Header().Add("Allow", m)
+		}
+	}
+	writeProblem(w, r, newProblem(http.StatusMethodNotAllowed, ProblemMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		if err := s.ready(r.Context()); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "err", err)
+			writeProblem(w, r, newProblem(http.StatusServiceUnavailable, ProblemUnavailable, err.Error()))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
