@@ -114,14 +114,27 @@ func (c Config) development() bool {
 }
 
 // jwtSecret returns the configured secret, or in development one generated
-// once and kept in DATA_DIR so tokens survive restarts.
+// once and kept in DATA_DIR so tokens survive restarts. The file appears whole
+// or not at all (written aside, then linked into place), so processes starting
+// together agree on one secret.
 func (c Config) jwtSecret() ([]byte, error) {
 	if c.JWTSecret != nil {
 		return c.JWTSecret, nil
 	}
 	path := filepath.Join(c.DataDir, "jwt_secret")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		return []byte(strings.TrimSpace(string(b))), nil
+	read := func() ([]byte, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		secret := strings.TrimSpace(string(b))
+		if len(secret) < 32 {
+			return nil, fmt.Errorf("DATA_DIR: %s holds no valid secret; delete it or set JWT_SECRET", path)
+		}
+		return []byte(secret), nil
+	}
+	if b, err := read(); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return b, err
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("DATA_DIR: create %s: %w", c.DataDir, err)
@@ -130,19 +143,24 @@ func (c Config) jwtSecret() ([]byte, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("generate JWT secret: %w", err)
 	}
-	secret := hex.EncodeToString(raw)
-	// O_EXCL: when two processes start together, one writes and both read it.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		time.Sleep(50 * time.Millisecond)
-		return c.jwtSecret()
-	}
+	tmp, err := os.CreateTemp(c.DataDir, ".jwt_secret-*")
 	if err != nil {
+		return nil, fmt.Errorf("DATA_DIR: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(hex.EncodeToString(raw) + "\n")
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o600)
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("DATA_DIR: write JWT secret: %w", werr)
+	}
+	// Link fails if another process won the race; then its secret is used.
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("DATA_DIR: write %s: %w", path, err)
 	}
-	defer f.Close()
-	if _, err := f.WriteString(secret + "\n"); err != nil {
-		return nil, fmt.Errorf("DATA_DIR: write %s: %w", path, err)
-	}
-	return []byte(secret), nil
+	return read()
 }

@@ -39,11 +39,11 @@ type Queries struct {
 
 // Deps are what the application needs from the outside world.
 type Deps struct {
-	UoW       command.UnitOfWork
-	Hasher    command.PasswordHasher
-	Tokens    command.TokenIssuer
-	Reads     query.ReadModel
-	Clock     command.Clock
+	UoW    command.UnitOfWork
+	Hasher command.PasswordHasher
+	Tokens command.TokenIssuer
+	Reads  query.ReadModel
+	Clock  command.Clock
 }
 
 // New wires every use case to deps.

@@ -37,7 +37,8 @@ type Argon2Hasher struct {
 
 // NewArgon2Hasher returns a hasher with the given parameters.
 func NewArgon2Hasher(p Argon2Params) (*Argon2Hasher, error) {
-	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.Iterations < 1 || p.Parallelism < 1 || p.SaltLen < 16 || p.KeyLen < 16 {
+	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.Iterations < 1 || p.Parallelism < 1 || p.SaltLen < 16 || p.KeyLen < 16 ||
+		p.MemoryKiB > maxMemoryKiB || p.Iterations > maxIterations {
 		return nil, fmt.Errorf("argon2 parameters too weak: %+v", p)
 	}
 	h := &Argon2Hasher{params: p}
@@ -64,8 +65,12 @@ func (h *Argon2Hasher) Hash(password string) (string, error) {
 // ErrMalformedHash: the stored string is not an Argon2id PHC string we accept.
 var ErrMalformedHash = errors.New("malformed argon2id hash")
 
-// maxMemoryKiB refuses stored parameters that would exhaust memory.
-const maxMemoryKiB = 1 << 20
+// Upper bounds on parameters, for stored hashes (a tampered row must not
+// exhaust memory or CPU) and for configuration alike.
+const (
+	maxMemoryKiB  = 1 << 20
+	maxIterations = 64
+)
 
 // Verify reports whether password matches encoded, comparing in constant time.
 func (h *Argon2Hasher) Verify(password, encoded string) (bool, error) {
@@ -79,11 +84,12 @@ func (h *Argon2Hasher) Verify(password, encoded string) (bool, error) {
 	}
 	var m, t uint32
 	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || m > maxMemoryKiB || t == 0 || t > 64 || p == 0 {
+	_, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p)
+	if err != nil || parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", m, t, p) || m == 0 || m > maxMemoryKiB || t == 0 || t > maxIterations || p == 0 {
 		return false, fmt.Errorf("%w: parameters %q", ErrMalformedHash, parts[3])
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
-	if err != nil {
+	if err != nil || len(salt) < 8 {
 		return false, fmt.Errorf("%w: salt", ErrMalformedHash)
 	}
 	want, err := base64.RawStdEncoding.DecodeString(parts[5])

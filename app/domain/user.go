@@ -105,27 +105,30 @@ type ProfileChange struct {
 	Locked      *bool
 }
 
-// Apply validates the change and applies it to u.
+// Apply validates the whole change, then applies it to u: a refused change
+// leaves u as it was.
 func (c ProfileChange) Apply(u *User, now time.Time) error {
+	name := u.DisplayName
 	if c.DisplayName != nil {
-		name := strings.TrimSpace(*c.DisplayName)
+		name = strings.TrimSpace(*c.DisplayName)
 		if utf8.RuneCountInString(name) > MaxDisplayNameLen {
 			return Invalid("display_name", "must be at most %d characters", MaxDisplayNameLen)
 		}
-		if hasControl(name) {
-			return Invalid("display_name", "must not contain control characters")
+		if !utf8.ValidString(name) || hasControl(name) {
+			return Invalid("display_name", "must be valid UTF-8 without control characters")
 		}
-		u.DisplayName = name
 	}
+	bio := u.Bio
 	if c.Bio != nil {
-		if utf8.RuneCountInString(*c.Bio) > MaxBioLen {
+		bio = *c.Bio
+		if utf8.RuneCountInString(bio) > MaxBioLen {
 			return Invalid("bio", "must be at most %d characters", MaxBioLen)
 		}
-		if !utf8.ValidString(*c.Bio) {
-			return Invalid("bio", "must be valid UTF-8")
+		if !utf8.ValidString(bio) || strings.ContainsRune(bio, 0) {
+			return Invalid("bio", "must be valid UTF-8 without NUL characters")
 		}
-		u.Bio = *c.Bio
 	}
+	u.DisplayName, u.Bio = name, bio
 	if c.Locked != nil {
 		u.Locked = *c.Locked
 	}

@@ -64,10 +64,11 @@ type UserThoughtsHandler struct{ Reads ReadModel }
 
 // Handle lists the visible, live thoughts of username, newest first.
 func (h UserThoughtsHandler) Handle(ctx context.Context, viewer Viewer, username string, page domain.Page) ([]ThoughtView, error) {
+	username = strings.ToLower(username)
 	if err := domain.ValidateUsername(username); err != nil {
-		return nil, domain.ErrNotFound
+		return nil, domain.Errorf(domain.ErrNotFound, "user not found")
 	}
-	p, err := h.Reads.ProfileByUsername(ctx, strings.ToLower(username))
+	p, err := h.Reads.ProfileByUsername(ctx, username)
 	if err != nil {
 		return nil, fmt.Errorf("load user %q: %w", username, err)
 	}

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -26,8 +27,9 @@ type UserProfileHandler struct{ Reads ReadModel }
 
 // Handle loads the profile by username (case-insensitive).
 func (h UserProfileHandler) Handle(ctx context.Context, username string) (Profile, error) {
+	username = strings.ToLower(username)
 	if err := domain.ValidateUsername(username); err != nil {
-		return Profile{}, domain.ErrNotFound
+		return Profile{}, domain.Errorf(domain.ErrNotFound, "user not found")
 	}
 	p, err := h.Reads.ProfileByUsername(ctx, username)
 	if err != nil {

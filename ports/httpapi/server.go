@@ -60,7 +60,9 @@ func New(cfg Config) http.Handler {
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 
-	api := r.PathPrefix("/api/v1").Subrouter()
+	// Full paths on one router rather than a subrouter: mux answers a wrong
+	// method on a subrouter's route with 404 instead of 405.
+	api := prefixed{r, "/api/v1"}
 	api.HandleFunc("/auth/register", s.register).Methods(http.MethodPost)
 	api.HandleFunc("/auth/login", s.login).Methods(http.MethodPost)
 
@@ -90,6 +92,15 @@ func New(cfg Config) http.Handler {
 	// Outermost first: correlation ID (so every later log line has it), then
 	// access log, panic recovery and the body limit.
 	return s.withCorrelationID(s.withAccessLog(s.withRecover(withBodyLimit(h))))
+}
+
+type prefixed struct {
+	r      *mux.Router
+	prefix string
+}
+
+func (p prefixed) HandleFunc(path string, h http.HandlerFunc) *mux.Route {
+	return p.r.HandleFunc(p.prefix+path, h)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -64,13 +65,14 @@ func schemaHash() (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], err
 }
 
-func withDB(ctx context.Context, url, db string) (string, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return "", err
+// withDB returns dsn (a URL) pointing at database db.
+func withDB(dsn, db string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("DATABASE_URL must be a postgres:// URL for tests")
 	}
-	cfg.Database = db
-	return cfg.ConnString(), nil
+	u.Path = "/" + db
+	return u.String(), nil
 }
 
 // buildTemplate creates and migrates the template database once per schema,
@@ -88,10 +90,10 @@ func buildTemplate() (string, error) {
 		return "", fmt.Errorf("connect to %s (run `make test`, which provisions PostgreSQL): %w", redact(AdminURL()), err)
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(74686f75)`); err != nil {
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(7468657400)`); err != nil {
 		return "", fmt.Errorf("lock template: %w", err)
 	}
-	defer admin.Exec(context.Background(), `SELECT pg_advisory_unlock(74686f75)`)
+	defer admin.Exec(context.Background(), `SELECT pg_advisory_unlock(7468657400)`)
 	var exists bool
 	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
 		return "", err
@@ -104,11 +106,11 @@ func buildTemplate() (string, error) {
 	if _, err := admin.Exec(ctx, `CREATE DATABASE `+building); err != nil {
 		return "", fmt.Errorf("create template: %w", err)
 	}
-	url, err := withDB(ctx, AdminURL(), building)
+	dsn, err := withDB(AdminURL(), building)
 	if err != nil {
 		return "", err
 	}
-	pool, err := postgres.Connect(ctx, url)
+	pool, err := postgres.Connect(ctx, dsn)
 	if err != nil {
 		return "", err
 	}
@@ -169,11 +171,11 @@ func New(t testing.TB) DB {
 	if err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
-	url, err := withDB(ctx, AdminURL(), name)
+	dsn, err := withDB(AdminURL(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := postgres.Connect(ctx, url)
+	pool, err := postgres.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -191,7 +193,7 @@ func New(t testing.TB) DB {
 			t.Logf("pgtest: drop %s: %v", name, err)
 		}
 	})
-	return DB{Pool: pool, URL: url}
+	return DB{Pool: pool, URL: dsn}
 }
 
 func redact(url string) string {

@@ -121,6 +121,8 @@ func (r *Rig) Do(req Request) Response {
 		body = strings.NewReader(b)
 	case []byte:
 		body = bytes.NewReader(b)
+	case io.Reader:
+		body = b // length unknown to the client: sent chunked
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
