@@ -47,7 +47,7 @@ func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 const migrationLockID = 0x7468_6f75_6768 // "though"
 
 func migrationProvider(pool *pgxpool.Pool, logger *slog.Logger) (*goose.Provider, func() error, error) {
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, nil, fmt.Errorf("create migration lock: %w", err)
 	}

@@ -145,13 +145,25 @@ type DB struct {
 	URL string
 }
 
-// New creates a database for t from the template and drops it when t ends.
+// New creates a database for t from the migrated template and drops it when t
+// ends.
 func New(t testing.TB) DB {
 	t.Helper()
 	templateOnce.Do(func() { templateName, templateErr = buildTemplate() })
 	if templateErr != nil {
 		t.Fatalf("pgtest: %v", templateErr)
 	}
+	return create(t, templateName)
+}
+
+// NewEmpty creates an empty database (no migrations) for t.
+func NewEmpty(t testing.TB) DB {
+	t.Helper()
+	return create(t, "template1")
+}
+
+func create(t testing.TB, template string) DB {
+	t.Helper()
 	ctx := context.Background()
 	name := "thoughts_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
 	admin, err := pgx.Connect(ctx, AdminURL())
@@ -162,7 +174,7 @@ func New(t testing.TB) DB {
 	// CREATE DATABASE fails while another session is copying the same template;
 	// retry briefly.
 	for attempt := 0; ; attempt++ {
-		_, err = admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+templateName)
+		_, err = admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template)
 		if err == nil || attempt == 50 || !strings.Contains(err.Error(), "being accessed by other users") {
 			break
 		}
