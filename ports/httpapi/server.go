@@ -46,8 +46,34 @@ type Server struct {
 	router *mux.Router
 }
 
+// API is the HTTP handler of the whole API.
+type API struct {
+	http.Handler
+	router *mux.Router
+}
+
+// Route is one registered method and path template.
+type Route struct{ Method, Path string }
+
+// Routes lists every registered method and path template.
+func (a *API) Routes() []Route {
+	var out []Route
+	_ = a.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		methods, _ := route.GetMethods()
+		for _, m := range methods {
+			out = append(out, Route{Method: m, Path: path})
+		}
+		return nil
+	})
+	return out
+}
+
 // New builds the API handler.
-func New(cfg Config) http.Handler {
+func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -63,6 +89,7 @@ func New(cfg Config) http.Handler {
 	// Full paths on one router rather than a subrouter: mux answers a wrong
 	// method on a subrouter's route with 404 instead of 405.
 	api := prefixed{r, "/api/v1"}
+	api.HandleFunc("/openapi.json", s.openapi).Methods(http.MethodGet)
 	api.HandleFunc("/auth/register", s.register).Methods(http.MethodPost)
 	api.HandleFunc("/auth/login", s.login).Methods(http.MethodPost)
 
@@ -91,7 +118,7 @@ func New(cfg Config) http.Handler {
 	}
 	// Outermost first: correlation ID (so every later log line has it), then
 	// access log, panic recovery and the body limit.
-	return s.withCorrelationID(s.withAccessLog(s.withRecover(withBodyLimit(h))))
+	return &API{Handler: s.withCorrelationID(s.withAccessLog(s.withRecover(withBodyLimit(h)))), router: r}
 }
 
 type prefixed struct {

@@ -38,6 +38,7 @@ type Rig struct {
 	T      testing.TB
 	DB     pgtest.DB
 	Server *httptest.Server
+	API    *httpapi.API
 	App    app.Application
 	Logs   *LogBuffer
 }
@@ -70,12 +71,13 @@ func New(t testing.TB, opts ...Options) *Rig {
 		t.Fatal(err)
 	}
 	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool)})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{
+	api := httpapi.New(httpapi.Config{
 		App: application, Tokens: tokens, Logger: logger, PublicURL: Issuer,
 		Ready: func(ctx context.Context) error { return db.Pool.Ping(ctx) },
-	}))
+	})
+	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &Rig{T: t, DB: db, Server: srv, App: application, Logs: buf}
+	return &Rig{T: t, DB: db, Server: srv, API: api, App: application, Logs: buf}
 }
 
 // Response is what a client saw.
@@ -115,20 +117,21 @@ type Request struct {
 func (r *Rig) Do(req Request) Response {
 	r.T.Helper()
 	var body io.Reader
+	var sent []byte // what the contract check sees of the body
 	switch b := req.Body.(type) {
 	case nil:
 	case string:
-		body = strings.NewReader(b)
+		body, sent = strings.NewReader(b), []byte(b)
 	case []byte:
-		body = bytes.NewReader(b)
+		body, sent = bytes.NewReader(b), b
 	case io.Reader:
-		body = b // length unknown to the client: sent chunked
+		body = b // length unknown to the client: sent chunked; not contract-checked
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
 			r.T.Fatal(err)
 		}
-		body = bytes.NewReader(data)
+		body, sent = bytes.NewReader(data), data
 	}
 	hr, err := http.NewRequest(req.Method, r.Server.URL+req.Path, body)
 	if err != nil {
@@ -152,7 +155,13 @@ func (r *Rig) Do(req Request) Response {
 	if err != nil {
 		r.T.Fatal(err)
 	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	out := Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if ContractCheck {
+		if _, chunked := req.Body.(io.Reader); !chunked || sent != nil {
+			checkContract(r.T, req.Method, hr.URL.String(), hr.Header, sent, out)
+		}
+	}
+	return out
 }
 
 // Get, Post, Patch and Delete are shorthands for Do.
