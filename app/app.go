@@ -12,6 +12,13 @@ import (
 type Application struct {
 	Commands Commands
 	Queries  Queries
+	Events   EventHandlers
+}
+
+// EventHandlers are the use cases the event router calls, one per side effect
+// of an event; each is idempotent, since delivery is at least once.
+type EventHandlers struct {
+	Notify command.NotifyHandler
 }
 
 // Commands are the use cases that change state; each commits its events with it.
@@ -24,6 +31,9 @@ type Commands struct {
 	PostThought   command.PostThoughtHandler
 	EditThought   command.EditThoughtHandler
 	DeleteThought command.DeleteThoughtHandler
+
+	MarkNotificationRead     command.MarkNotificationReadHandler
+	MarkAllNotificationsRead command.MarkAllNotificationsReadHandler
 }
 
 // Queries are the read use cases.
@@ -35,6 +45,10 @@ type Queries struct {
 	UserThoughts       query.UserThoughtsHandler
 	APIKeys            query.APIKeysHandler
 	AuthenticateAPIKey query.AuthenticateAPIKeyHandler
+
+	Notifications            query.NotificationsHandler
+	Notification             query.NotificationHandler
+	UnreadNotificationsCount query.UnreadNotificationsCountHandler
 }
 
 // Deps are what the application needs from the outside world.
@@ -61,6 +75,9 @@ func New(d Deps) Application {
 			PostThought:   command.PostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
 			EditThought:   command.EditThoughtHandler{UoW: d.UoW, Clock: d.Clock},
 			DeleteThought: command.DeleteThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+
+			MarkNotificationRead:     command.MarkNotificationReadHandler{UoW: d.UoW, Clock: d.Clock},
+			MarkAllNotificationsRead: command.MarkAllNotificationsReadHandler{UoW: d.UoW, Clock: d.Clock},
 		},
 		Queries: Queries{
 			Me:                 query.MeHandler{Reads: d.Reads},
@@ -70,6 +87,13 @@ func New(d Deps) Application {
 			UserThoughts:       query.UserThoughtsHandler{Reads: d.Reads},
 			APIKeys:            query.APIKeysHandler{Reads: d.Reads},
 			AuthenticateAPIKey: query.AuthenticateAPIKeyHandler{Reads: d.Reads},
+
+			Notifications:            query.NotificationsHandler{Reads: d.Reads},
+			Notification:             query.NotificationHandler{Reads: d.Reads},
+			UnreadNotificationsCount: query.UnreadNotificationsCountHandler{Reads: d.Reads},
+		},
+		Events: EventHandlers{
+			Notify: command.NotifyHandler{UoW: d.UoW, Clock: d.Clock},
 		},
 	}
 }

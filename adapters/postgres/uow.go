@@ -57,3 +57,5 @@ func (t *tx) APIKeys() domain.APIKeyRepository { return APIKeys{db: t.ptx} }
 func (t *tx) Publish(ctx context.Context, envs ...events.Envelope) error {
 	return t.outbox.Append(ctx, t.ptx, envs...)
 }
+
+func (t *tx) Notifications() command.TxNotifications { return Notifications{db: t.ptx} }

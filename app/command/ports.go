@@ -25,6 +25,7 @@ type Tx interface {
 	Users() domain.UserRepository
 	Thoughts() TxThoughts
 	APIKeys() domain.APIKeyRepository
+	Notifications() TxNotifications
 	// Publish appends events to the outbox in this transaction.
 	Publish(ctx context.Context, envs ...events.Envelope) error
 }

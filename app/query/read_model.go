@@ -42,6 +42,7 @@ type Profile struct {
 // ReadModel answers the queries. Every thought-returning method applies the
 // visibility rules for viewer.
 type ReadModel interface {
+	NotificationReads
 	UserByID(ctx context.Context, id uuid.UUID) (domain.User, error)
 	ProfileByUsername(ctx context.Context, username string) (Profile, error)
 	// Thought returns a visible thought (tombstones included) or ErrNotFound.

@@ -108,6 +108,11 @@ func New(cfg Config) *API {
 	api.HandleFunc("/thoughts/{id}", s.authed(s.deleteThought)).Methods(http.MethodDelete)
 	api.HandleFunc("/thoughts/{id}/context", s.optional(s.thoughtContext)).Methods(http.MethodGet)
 
+	api.HandleFunc("/notifications", s.authed(s.listNotifications)).Methods(http.MethodGet)
+	api.HandleFunc("/notifications/unread_count", s.authed(s.unreadNotificationsCount)).Methods(http.MethodGet)
+	api.HandleFunc("/notifications/read-all", s.authed(s.readAllNotifications)).Methods(http.MethodPost)
+	api.HandleFunc("/notifications/{id}/read", s.authed(s.readNotification)).Methods(http.MethodPost)
+
 	for _, add := range cfg.Routes {
 		add(r)
 	}

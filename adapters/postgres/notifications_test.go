@@ -1,0 +1,240 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/thoughts-project/thoughts/adapters/outbox"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
+	"github.com/thoughts-project/thoughts/app/command"
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/query"
+)
+
+type notificationFixture struct {
+	t    *testing.T
+	db   pgtest.DB
+	uow  *postgres.UnitOfWork
+	read *postgres.ReadModel
+}
+
+func newNotificationFixture(t *testing.T) notificationFixture {
+	t.Helper()
+	db := pgtest.New(t)
+	uow, err := postgres.NewUnitOfWork(db.Pool, outbox.New(outbox.Forward, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return notificationFixture{t: t, db: db, uow: uow, read: postgres.NewReadModel(db.Pool)}
+}
+
+func (f notificationFixture) exec(sql string, args ...any) {
+	f.t.Helper()
+	if _, err := f.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+		f.t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func (f notificationFixture) user(name string) uuid.UUID {
+	f.t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	f.exec(`INSERT INTO users (id, username, email, password_hash, created_at, updated_at)
+		VALUES ($1, $2, $2 || '@example.com', 'x', now(), now())`, id, name)
+	return id
+}
+
+func (f notificationFixture) thought(author uuid.UUID, content, visibility string) uuid.UUID {
+	f.t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	f.exec(`INSERT INTO thoughts (id, author_id, content, visibility, created_at) VALUES ($1, $2, $3, $4, now())`,
+		id, author, content, visibility)
+	return id
+}
+
+func (f notificationFixture) in(fn func(ctx context.Context, n command.TxNotifications) error) error {
+	return f.uow.InTx(context.Background(), func(ctx context.Context, tx command.Tx) error { return fn(ctx, tx.Notifications()) })
+}
+
+func (f notificationFixture) add(n domain.Notification) bool {
+	f.t.Helper()
+	var added bool
+	if err := f.in(func(ctx context.Context, r command.TxNotifications) error {
+		var err error
+		added, err = r.Add(ctx, n)
+		return err
+	}); err != nil {
+		f.t.Fatalf("add: %v", err)
+	}
+	return added
+}
+
+func newNotification(typ domain.NotificationType, recipient, actor uuid.UUID, thought *uuid.UUID) domain.Notification {
+	return domain.Notification{
+		ID: uuid.Must(uuid.NewV7()), EventID: uuid.Must(uuid.NewV7()), Type: typ, RecipientID: recipient, ActorID: actor,
+		ThoughtID: thought, CorrelationID: "corr", CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+	}
+}
+
+func TestNotificationRepository(t *testing.T) {
+	t.Parallel()
+	f := newNotificationFixture(t)
+	ctx := context.Background()
+	alice, bob, carol := f.user("alice"), f.user("bob"), f.user("carol")
+	th := f.thought(alice, "hello", "public")
+
+	n := newNotification(domain.NotificationLike, alice, bob, &th)
+	if !f.add(n) {
+		t.Fatal("first add stored nothing")
+	}
+	// Same (event, type, recipient) under another ID: the first row wins.
+	dup := n
+	dup.ID = uuid.Must(uuid.NewV7())
+	if f.add(dup) {
+		t.Error("a duplicate (event, type, recipient) was stored")
+	}
+	// Same event, another type or recipient: a separate notification.
+	other := n
+	other.ID, other.Type, other.ThoughtID = uuid.Must(uuid.NewV7()), domain.NotificationFollow, nil
+	if !f.add(other) {
+		t.Error("same event, other type was not stored")
+	}
+	// A user who does not exist: nothing stored, no error.
+	if f.add(newNotification(domain.NotificationFollow, alice, uuid.New(), nil)) || f.add(newNotification(domain.NotificationFollow, uuid.New(), bob, nil)) {
+		t.Error("a notification naming a missing user was stored")
+	}
+
+	list, err := f.read.Notifications(ctx, alice, query.NotificationFilter{}, domain.Page{Limit: 10})
+	if err != nil || len(list) != 2 || list[0].ID != other.ID || list[1].ID != n.ID {
+		t.Fatalf("list = %+v (%v), want [follow like] by ID", list, err)
+	}
+	if v := list[1]; v.Type != domain.NotificationLike || v.Account.ID != bob || v.Account.Username != "bob" ||
+		v.Thought == nil || v.Thought.ID != th || v.Thought.Excerpt != "hello" || v.Read || !v.CreatedAt.Equal(n.CreatedAt) {
+		t.Errorf("like view = %+v", v)
+	}
+	filtered, err := f.read.Notifications(ctx, alice, query.NotificationFilter{Types: []domain.NotificationType{domain.NotificationFollow}}, domain.Page{Limit: 10})
+	if err != nil || len(filtered) != 1 || filtered[0].ID != other.ID {
+		t.Errorf("follows only = %+v (%v)", filtered, err)
+	}
+
+	// Add's guards: nothing across a block (either way), to oneself, or about a
+	// thought that is deleted or that the recipient may not see.
+	f.exec(`INSERT INTO blocks (blocker_id, blocked_id, id, created_at) VALUES ($1, $2, $3, now())`, carol, bob, uuid.Must(uuid.NewV7()))
+	priv := f.thought(alice, "followers only", "followers")
+	gone := f.thought(alice, "", "public")
+	f.exec(`UPDATE thoughts SET deleted_at = now() WHERE id = $1`, gone)
+	for name, n := range map[string]domain.Notification{
+		"recipient blocks actor": newNotification(domain.NotificationFollow, carol, bob, nil),
+		"actor blocks recipient": newNotification(domain.NotificationFollow, bob, carol, nil),
+		"to oneself":             newNotification(domain.NotificationLike, alice, alice, &th),
+		"invisible thought":      newNotification(domain.NotificationMention, bob, alice, &priv),
+		"deleted thought":        newNotification(domain.NotificationLike, alice, bob, &gone),
+		"unknown thought":        newNotification(domain.NotificationLike, alice, bob, new(uuid.New())),
+	} {
+		if f.add(n) {
+			t.Errorf("%s: stored", name)
+		}
+	}
+	// The guards can pass: the same without the block, and once bob follows alice.
+	if !f.add(newNotification(domain.NotificationFollow, carol, alice, nil)) {
+		t.Error("an unblocked follow was not stored")
+	}
+	f.exec(`INSERT INTO follows (follower_id, following_id, id, state, created_at, accepted_at) VALUES ($1, $2, $3, 'accepted', now(), now())`,
+		bob, alice, uuid.Must(uuid.NewV7()))
+	if !f.add(newNotification(domain.NotificationMention, bob, alice, &priv)) {
+		t.Error("a mention in a followers-only thought was not stored for a follower")
+	}
+	err = f.in(func(ctx context.Context, r command.TxNotifications) error {
+		ids, err := r.UserIDsByUsername(ctx, []string{"alice", "bob", "nobody"})
+		if err != nil || !maps.Equal(ids, map[string]uuid.UUID{"alice": alice, "bob": bob}) {
+			t.Errorf("UserIDsByUsername = %v, %v", ids, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Read state: only the recipient marks.
+	now := time.Now().UTC()
+	err = f.in(func(ctx context.Context, r command.TxNotifications) error {
+		if err := r.MarkRead(ctx, bob, n.ID, now); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("bob marking alice's notification: %v, want ErrNotFound", err)
+		}
+		return r.MarkRead(ctx, alice, n.ID, now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := f.read.UnreadNotificationsCount(ctx, alice); err != nil || c != 1 {
+		t.Errorf("unread = %d, %v; want 1", c, err)
+	}
+	var marked int64
+	if err := f.in(func(ctx context.Context, r command.TxNotifications) (err error) {
+		marked, err = r.MarkAllRead(ctx, alice, now)
+		return err
+	}); err != nil || marked != 1 {
+		t.Errorf("MarkAllRead marked %d (%v), want 1", marked, err)
+	}
+
+	var deleted int64
+	if err := f.in(func(ctx context.Context, r command.TxNotifications) (err error) {
+		deleted, err = r.DeleteAboutThought(ctx, th)
+		return err
+	}); err != nil || deleted != 1 {
+		t.Errorf("DeleteAboutThought deleted %d (%v), want 1", deleted, err)
+	}
+	if _, err := f.read.Notification(ctx, alice, n.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("deleted notification: %v", err)
+	}
+}
+
+// LockThought must keep a deletion out until the notification is stored, and
+// must see a deletion that committed first: that is what stops a notification
+// about a deleted thought from outliving the ThoughtDeleted handler.
+func TestLockThoughtHoldsOffDeletion(t *testing.T) {
+	t.Parallel()
+	f := newNotificationFixture(t)
+	alice := f.user("alice")
+	th := f.thought(alice, "hello", "public")
+	err := f.in(func(ctx context.Context, r command.TxNotifications) error {
+		if _, err := r.LockThought(ctx, th); err != nil {
+			return err
+		}
+		// The delete command locks the row FOR UPDATE: it must wait.
+		_, err := f.db.Pool.Exec(ctx, `SELECT 1 FROM thoughts WHERE id = $1 FOR UPDATE NOWAIT`, th)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+			t.Errorf("FOR UPDATE while locked: %v, want lock_not_available", err)
+		}
+		// Another notification handler does not wait.
+		_, err = f.db.Pool.Exec(ctx, `SELECT 1 FROM thoughts WHERE id = $1 FOR SHARE NOWAIT`, th)
+		if err != nil {
+			t.Errorf("FOR SHARE while locked: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`UPDATE thoughts SET content = '', deleted_at = now() WHERE id = $1`, th)
+	err = f.in(func(ctx context.Context, r command.TxNotifications) error {
+		got, err := r.LockThought(ctx, th)
+		if err != nil || !got.Deleted() {
+			t.Errorf("LockThought after deletion = %+v, %v; want a tombstone", got, err)
+		}
+		if _, err := r.LockThought(ctx, uuid.New()); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("unknown thought: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

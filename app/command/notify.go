@@ -1,0 +1,225 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/events"
+)
+
+// TxNotifications stores notifications and answers the lookups the
+// notification rules need, inside a command's transaction.
+type TxNotifications interface {
+	// Add stores n, in one statement, only if at that moment:
+	//   - its actor and recipient are different users that both exist;
+	//   - neither of them blocks the other;
+	//   - it is about no thought, or about one that is not deleted and that
+	//     the recipient may see (the visibility rule of the thoughts);
+	//   - no notification with the same (EventID, Type, RecipientID) exists
+	//     (a concurrent insert of the same one waits for the first, then adds
+	//     nothing).
+	// It reports whether n was stored.
+	Add(ctx context.Context, n domain.Notification) (bool, error)
+	// DeleteAboutThought removes every notification that points at thoughtID.
+	DeleteAboutThought(ctx context.Context, thoughtID uuid.UUID) (int64, error)
+	// LockThought loads a thought (tombstone or not) and holds a shared lock on
+	// it until the transaction ends, so it cannot be deleted in between the
+	// rules reading it and the notification being stored.
+	LockThought(ctx context.Context, id uuid.UUID) (domain.Thought, error)
+	// UserIDsByUsername resolves lowercase local usernames to user IDs;
+	// unknown names are left out.
+	UserIDsByUsername(ctx context.Context, usernames []string) (map[string]uuid.UUID, error)
+	// MarkRead marks the recipient's notification read (a no-op if it already
+	// is); ErrNotFound if there is no such notification the recipient is shown.
+	MarkRead(ctx context.Context, recipientID, id uuid.UUID, at time.Time) error
+	// MarkAllRead marks every unread notification of the recipient read.
+	MarkAllRead(ctx context.Context, recipientID uuid.UUID, at time.Time) (int64, error)
+}
+
+// NotifyHandler turns domain events into notifications. The router calls it
+// for every event; delivery is at least once and may be concurrent, so it is
+// idempotent: a notification's identity is (event ID, type, recipient) and a
+// second delivery stores nothing.
+//
+// The rules:
+//   - LikeAdded / BoostAdded: `like` / `boost` to the thought's author.
+//   - FollowRequested: `follow_request` to the followed account, only if it is
+//     locked when the event is handled.
+//   - FollowAccepted: `follow` to the followed account (the acting account shown
+//     is the follower), whether the follow was instant or a request accepted.
+//   - ThoughtCreated: `reply` to the parent's author; `mention` to each existing
+//     local user @mentioned in the content (case-insensitively). A parent author
+//     who is also mentioned gets the `reply` only.
+//   - ThoughtDeleted: notifications pointing at the thought (likes and boosts
+//     of it; the reply and mentions it made) are deleted.
+//   - Any other event: nothing. ThoughtUpdated notifies nobody, not even users
+//     an edit newly @mentions.
+//
+// Never: a notification to the acting user themselves; one between two users
+// where either blocks the other; one about a thought that is deleted or that
+// the recipient may not see (the visibility rule of the thoughts repository).
+// These are checked by TxNotifications.Add in the statement that inserts.
+// Events naming users or thoughts that do not exist are ignored: redelivering
+// them cannot help. A notification's CreatedAt is when the event happened; its
+// ID is drawn when it is stored, so lists (ordered by ID) show what arrived
+// last on top and a late backlog still reaches clients polling for new ones.
+type NotifyHandler struct {
+	UoW   UnitOfWork
+	Clock Clock
+}
+
+// errNoEventID: without an event ID there is no de-duplication key, and
+// redelivering the message will not give it one.
+var errNoEventID = fmt.Errorf("%w: event has no ID", events.ErrUndecodable)
+
+// Handle applies the rules to one event.
+func (h NotifyHandler) Handle(ctx context.Context, env events.Envelope) error {
+	var err error
+	switch ev := env.Event.(type) {
+	case events.LikeAdded:
+		err = h.aboutThought(ctx, env, domain.NotificationLike, ev.UserID, ev.ThoughtID)
+	case events.BoostAdded:
+		err = h.aboutThought(ctx, env, domain.NotificationBoost, ev.UserID, ev.ThoughtID)
+	case events.FollowRequested:
+		err = h.follow(ctx, env, domain.NotificationFollowRequest, ev.FollowerID, ev.FollowingID)
+	case events.FollowAccepted:
+		err = h.follow(ctx, env, domain.NotificationFollow, ev.FollowerID, ev.FollowingID)
+	case events.ThoughtCreated:
+		err = h.thoughtCreated(ctx, env, ev.ThoughtID)
+	case events.ThoughtDeleted:
+		err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+			_, err := tx.Notifications().DeleteAboutThought(ctx, ev.ThoughtID)
+			return err
+		})
+	default:
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("notify on %s %s: %w", env.Event.EventType(), env.ID, err)
+	}
+	return nil
+}
+
+// aboutThought notifies the author of thoughtID that actorID acted on it.
+func (h NotifyHandler) aboutThought(ctx context.Context, env events.Envelope, typ domain.NotificationType, actorID, thoughtID uuid.UUID) error {
+	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		t, err := tx.Notifications().LockThought(ctx, thoughtID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return h.notify(ctx, tx, env, typ, actorID, t.AuthorID, &t)
+	})
+}
+
+func (h NotifyHandler) follow(ctx context.Context, env events.Envelope, typ domain.NotificationType, followerID, followingID uuid.UUID) error {
+	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		if typ == domain.NotificationFollowRequest {
+			u, err := tx.Users().ByID(ctx, followingID)
+			if errors.Is(err, domain.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !u.Locked {
+				return nil
+			}
+		}
+		return h.notify(ctx, tx, env, typ, followerID, followingID, nil)
+	})
+}
+
+// thoughtCreated notifies the parent's author of a reply and the mentioned
+// users of a mention. The stored thought, not the event, is the source of
+// truth for its author, parent and content.
+func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, thoughtID uuid.UUID) error {
+	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		t, err := tx.Notifications().LockThought(ctx, thoughtID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if t.Deleted() {
+			return nil
+		}
+		var parentAuthor uuid.UUID
+		if t.InReplyToAuthorID != nil {
+			parentAuthor = *t.InReplyToAuthorID
+			if err := h.notify(ctx, tx, env, domain.NotificationReply, t.AuthorID, parentAuthor, &t); err != nil {
+				return err
+			}
+		}
+		names := domain.ParseMentions(t.Content)
+		if len(names) == 0 {
+			return nil
+		}
+		ids, err := tx.Notifications().UserIDsByUsername(ctx, names)
+		if err != nil {
+			return err
+		}
+		// In the order of the content, so concurrent deliveries of this event
+		// insert in the same order and wait for each other instead of deadlocking.
+		for _, name := range names {
+			id, ok := ids[name]
+			// The parent's author already has the reply: one notification
+			// per person per thought. (The author is skipped by notify.)
+			if !ok || id == parentAuthor {
+				continue
+			}
+			if err := h.notify(ctx, tx, env, domain.NotificationMention, t.AuthorID, id, &t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// notify stores one notification unless a rule forbids it. The rules that
+// depend on other rows (blocks, existence, visibility, de-duplication) are
+// checked by Add in the statement that inserts, so nothing can change in
+// between; a thought being notified about is also locked by LockThought.
+func (h NotifyHandler) notify(ctx context.Context, tx Tx, env events.Envelope, typ domain.NotificationType,
+	actorID, recipientID uuid.UUID, about *domain.Thought) error {
+	if env.ID == uuid.Nil {
+		return errNoEventID
+	}
+	if actorID == recipientID || actorID == uuid.Nil || recipientID == uuid.Nil {
+		return nil
+	}
+	n := domain.Notification{
+		ID:            newID(),
+		EventID:       env.ID,
+		Type:          typ,
+		RecipientID:   recipientID,
+		ActorID:       actorID,
+		CorrelationID: env.CorrelationID,
+		CreatedAt:     env.OccurredAt.UTC().Truncate(time.Microsecond),
+	}
+	if n.CreatedAt.IsZero() {
+		clock := h.Clock
+		if clock == nil {
+			clock = SystemClock
+		}
+		n.CreatedAt = clock()
+	}
+	if about != nil {
+		if about.Deleted() {
+			return nil
+		}
+		n.ThoughtID = &about.ID
+	}
+	if _, err := tx.Notifications().Add(ctx, n); err != nil {
+		return err
+	}
+	return nil
+}
