@@ -23,7 +23,7 @@ import (
 // to the OpenAPI document (ports/httpapi/openapi.yaml).
 // TODO(lead): off only while the social-graph routes are being written; turned on
 // with their documentation before issue 4 is resolved.
-var ContractCheck = false
+var ContractCheck = true
 
 var (
 	contractOnce   sync.Once
