@@ -35,6 +35,9 @@ func parsePage(r *http.Request) (domain.Page, error) {
 		}
 		ids[name] = &id
 	}
+	if ids["since_id"] != nil && ids["min_id"] != nil {
+		return domain.Page{}, paramError("min_id", "cannot be combined with since_id")
+	}
 	p, err := domain.NewPage(limit, ids["max_id"], ids["since_id"], ids["min_id"])
 	if err != nil {
 		return domain.Page{}, err

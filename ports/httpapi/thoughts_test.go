@@ -221,7 +221,7 @@ func TestPagination(t *testing.T) {
 	if fmt.Sprint(since) != fmt.Sprint(newestFirst[0:3]) {
 		t.Errorf("since page = %v, want %v", since, newestFirst[0:3])
 	}
-	for _, q := range []string{"limit=0", "limit=101", "limit=abc", "max_id=zzz", "since_id=1&min_id=2"} {
+	for _, q := range []string{"limit=0", "limit=101", "limit=abc", "max_id=zzz", "since_id=1&min_id=2", "since_id=" + newestFirst[1] + "&min_id=" + newestFirst[2]} {
 		expectProblem(t, rig.Get("/api/v1/users/pager/thoughts?"+q, ""), 400)
 	}
 	if p := expectProblem(t, rig.Get("/api/v1/users/pager/thoughts?limit=101", ""), 400); p["field"] != "limit" {
