@@ -34,6 +34,18 @@ type Commands struct {
 
 	MarkNotificationRead     command.MarkNotificationReadHandler
 	MarkAllNotificationsRead command.MarkAllNotificationsReadHandler
+
+	LikeThought         command.LikeThoughtHandler
+	UnlikeThought       command.UnlikeThoughtHandler
+	BoostThought        command.BoostThoughtHandler
+	UnboostThought      command.UnboostThoughtHandler
+	FollowUser          command.FollowUserHandler
+	UnfollowUser        command.UnfollowUserHandler
+	AcceptFollowRequest command.AcceptFollowRequestHandler
+	RejectFollowRequest command.RejectFollowRequestHandler
+	BlockUser           command.BlockUserHandler
+	UnblockUser         command.UnblockUserHandler
+	SetTopFriends       command.SetTopFriendsHandler
 }
 
 // Queries are the read use cases.
@@ -49,6 +61,18 @@ type Queries struct {
 	Notifications            query.NotificationsHandler
 	Notification             query.NotificationHandler
 	UnreadNotificationsCount query.UnreadNotificationsCountHandler
+
+	Relationship   query.RelationshipHandler
+	Followers      query.FollowersHandler
+	Following      query.FollowingHandler
+	FollowRequests query.FollowRequestsHandler
+	Blocks         query.BlocksHandler
+	LikedBy        query.LikedByHandler
+	BoostedBy      query.BoostedByHandler
+	TopFriends     query.TopFriendsHandler
+	Feed           query.FeedHandler
+	TagThoughts    query.TagThoughtsHandler
+	Search         query.SearchHandler
 }
 
 // Deps are what the application needs from the outside world.
@@ -78,6 +102,18 @@ func New(d Deps) Application {
 
 			MarkNotificationRead:     command.MarkNotificationReadHandler{UoW: d.UoW, Clock: d.Clock},
 			MarkAllNotificationsRead: command.MarkAllNotificationsReadHandler{UoW: d.UoW, Clock: d.Clock},
+
+			LikeThought:         command.LikeThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			UnlikeThought:       command.UnlikeThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			BoostThought:        command.BoostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			UnboostThought:      command.UnboostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			FollowUser:          command.FollowUserHandler{UoW: d.UoW, Clock: d.Clock},
+			UnfollowUser:        command.UnfollowUserHandler{UoW: d.UoW, Clock: d.Clock},
+			AcceptFollowRequest: command.AcceptFollowRequestHandler{UoW: d.UoW, Clock: d.Clock},
+			RejectFollowRequest: command.RejectFollowRequestHandler{UoW: d.UoW, Clock: d.Clock},
+			BlockUser:           command.BlockUserHandler{UoW: d.UoW, Clock: d.Clock},
+			UnblockUser:         command.UnblockUserHandler{UoW: d.UoW, Clock: d.Clock},
+			SetTopFriends:       command.SetTopFriendsHandler{UoW: d.UoW},
 		},
 		Queries: Queries{
 			Me:                 query.MeHandler{Reads: d.Reads},
@@ -91,6 +127,18 @@ func New(d Deps) Application {
 			Notifications:            query.NotificationsHandler{Reads: d.Reads},
 			Notification:             query.NotificationHandler{Reads: d.Reads},
 			UnreadNotificationsCount: query.UnreadNotificationsCountHandler{Reads: d.Reads},
+
+			Relationship:   query.RelationshipHandler{Reads: d.Reads},
+			Followers:      query.FollowersHandler{Reads: d.Reads},
+			Following:      query.FollowingHandler{Reads: d.Reads},
+			FollowRequests: query.FollowRequestsHandler{Reads: d.Reads},
+			Blocks:         query.BlocksHandler{Reads: d.Reads},
+			LikedBy:        query.LikedByHandler{Reads: d.Reads},
+			BoostedBy:      query.BoostedByHandler{Reads: d.Reads},
+			TopFriends:     query.TopFriendsHandler{Reads: d.Reads},
+			Feed:           query.FeedHandler{Reads: d.Reads},
+			TagThoughts:    query.TagThoughtsHandler{Reads: d.Reads},
+			Search:         query.SearchHandler{Reads: d.Reads},
 		},
 		Events: EventHandlers{
 			Notify: command.NotifyHandler{UoW: d.UoW, Clock: d.Clock},

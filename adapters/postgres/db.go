@@ -29,6 +29,11 @@ func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "thoughts"
 	}
+	// Our queries are short index lookups whose estimated cost can still cross
+	// the JIT threshold; compiling them costs ~30 ms for nothing.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -22,15 +23,25 @@ func NewReadModel(pool *pgxpool.Pool) *ReadModel { return &ReadModel{pool: pool}
 
 var _ query.ReadModel = (*ReadModel)(nil)
 
-// viewColumns select a thought view from thoughts t joined with users u.
-const viewColumns = thoughtColumns + `, u.username, u.display_name,
-	(SELECT count(*) FROM thoughts r WHERE r.in_reply_to_id = t.id AND r.deleted_at IS NULL)`
+// viewColumns select a thought view from thoughts t joined with users u and
+// thought_stats s (viewFrom); the viewer's liked/boosted flags read parameter
+// $viewer (NULL for an anonymous viewer: both false).
+func viewColumns(viewer int) string {
+	p := "$" + strconv.Itoa(viewer) + "::uuid"
+	return thoughtColumns + `, u.username, u.display_name,
+	coalesce(s.replies_count, 0), coalesce(s.likes_count, 0), coalesce(s.boosts_count, 0),
+	EXISTS (SELECT 1 FROM likes vl WHERE vl.user_id = ` + p + ` AND vl.thought_id = t.id),
+	EXISTS (SELECT 1 FROM boosts vb WHERE vb.user_id = ` + p + ` AND vb.thought_id = t.id)`
+}
 
-const viewFrom = ` FROM thoughts t JOIN users u ON u.id = t.author_id`
+// viewFrom joins what viewColumns reads. Counters live in thought_stats
+// (maintained by triggers); a thought without a row there has all zeros.
+const viewFrom = ` FROM thoughts t JOIN users u ON u.id = t.author_id LEFT JOIN thought_stats s ON s.thought_id = t.id`
 
 func scanView(row pgx.CollectableRow) (query.ThoughtView, error) {
 	var v query.ThoughtView
-	dest := append(thoughtDest(&v.Thought), &v.Author.Username, &v.Author.DisplayName, &v.RepliesCount)
+	dest := append(thoughtDest(&v.Thought), &v.Author.Username, &v.Author.DisplayName,
+		&v.RepliesCount, &v.LikesCount, &v.BoostsCount, &v.Liked, &v.Boosted)
 	if err := row.Scan(dest...); err != nil {
 		return query.ThoughtView{}, err
 	}
@@ -59,18 +70,23 @@ func (r *ReadModel) UserByID(ctx context.Context, id uuid.UUID) (domain.User, er
 func (r *ReadModel) ProfileByUsername(ctx context.Context, username string) (query.Profile, error) {
 	var p query.Profile
 	err := r.pool.QueryRow(ctx, `SELECT u.id, u.username, u.display_name, u.bio, u.locked, u.created_at,
-		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL)
+		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL),
+		(SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted'),
+		(SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')
 		FROM users u WHERE lower(u.username) = lower($1)`, username).
-		Scan(&p.ID, &p.Username, &p.DisplayName, &p.Bio, &p.Locked, &p.CreatedAt, &p.Thoughts)
+		Scan(&p.ID, &p.Username, &p.DisplayName, &p.Bio, &p.Locked, &p.CreatedAt, &p.Thoughts, &p.Followers, &p.Following)
 	if err != nil {
 		return query.Profile{}, notFound(err, "user")
+	}
+	if p.TopFriends, err = r.TopFriends(ctx, p.ID); err != nil {
+		return query.Profile{}, err
 	}
 	return p, nil
 }
 
 // Thought loads a visible thought (tombstones included).
 func (r *ReadModel) Thought(ctx context.Context, viewer query.Viewer, id uuid.UUID) (query.ThoughtView, error) {
-	vs, err := r.views(ctx, `SELECT `+viewColumns+viewFrom+` WHERE t.id = $1 AND `+visibleTo(2), id, viewer)
+	vs, err := r.views(ctx, `SELECT `+viewColumns(2)+viewFrom+` WHERE t.id = $1 AND `+visibleTo(2), id, viewer)
 	if err != nil {
 		return query.ThoughtView{}, err
 	}
@@ -88,7 +104,7 @@ func (r *ReadModel) Ancestors(ctx context.Context, viewer query.Viewer, id uuid.
 			SELECT p.in_reply_to_id, anc.depth + 1 FROM thoughts p JOIN anc ON p.id = anc.id
 			WHERE p.in_reply_to_id IS NOT NULL AND anc.depth < $3
 		)
-		SELECT `+viewColumns+viewFrom+` JOIN anc ON anc.id = t.id
+		SELECT `+viewColumns(2)+viewFrom+` JOIN anc ON anc.id = t.id
 		WHERE `+visibleTo(2)+` ORDER BY anc.depth DESC`, id, viewer, limit)
 }
 
@@ -102,7 +118,7 @@ func (r *ReadModel) Descendants(ctx context.Context, viewer query.Viewer, id uui
 			UNION ALL
 			SELECT c.id, d.depth + 1 FROM thoughts c JOIN d ON c.in_reply_to_id = d.id WHERE d.depth < $4
 		)
-		SELECT `+viewColumns+viewFrom+` JOIN d ON d.id = t.id
+		SELECT `+viewColumns(2)+viewFrom+` JOIN d ON d.id = t.id
 		WHERE `+visibleTo(2)+` ORDER BY t.id LIMIT $3`, id, viewer, limit, maxThreadDepth)
 }
 
@@ -110,7 +126,7 @@ func (r *ReadModel) Descendants(ctx context.Context, viewer query.Viewer, id uui
 func (r *ReadModel) ThoughtsByAuthor(ctx context.Context, viewer query.Viewer, authorID uuid.UUID, page domain.Page) ([]query.ThoughtView, error) {
 	where, tail, args := keyset(page, "t.id",
 		[]string{"t.author_id = $1", "t.deleted_at IS NULL", visibleTo(2)}, []any{authorID, viewer})
-	vs, err := r.views(ctx, `SELECT `+viewColumns+viewFrom+where+tail, args...)
+	vs, err := r.views(ctx, `SELECT `+viewColumns(2)+viewFrom+where+tail, args...)
 	if err != nil {
 		return nil, err
 	}

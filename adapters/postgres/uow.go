@@ -59,3 +59,7 @@ func (t *tx) Publish(ctx context.Context, envs ...events.Envelope) error {
 }
 
 func (t *tx) Notifications() command.TxNotifications { return Notifications{db: t.ptx} }
+
+func (t *tx) Interactions() domain.InteractionRepository { return Interactions{db: t.ptx} }
+func (t *tx) Graph() domain.GraphRepository              { return Graph{db: t.ptx} }
+func (t *tx) Entities() domain.EntityRepository          { return Entities{db: t.ptx} }

@@ -23,7 +23,8 @@ type EditThoughtHandler struct {
 	Clock Clock
 }
 
-// Handle applies the edit and appends ThoughtUpdated.
+// Handle applies the edit, re-parses hashtags and mentions, and appends
+// ThoughtUpdated.
 func (h EditThoughtHandler) Handle(ctx context.Context, cmd EditThought) (domain.Thought, error) {
 	now := h.Clock()
 	var t domain.Thought
@@ -32,10 +33,14 @@ func (h EditThoughtHandler) Handle(ctx context.Context, cmd EditThought) (domain
 		if t, err = authoredThought(ctx, tx, cmd.UserID, cmd.ThoughtID, "edit"); err != nil {
 			return err
 		}
+		previous := t.Content
 		if err := cmd.Edit.Apply(&t, now); err != nil {
 			return err
 		}
 		if err := tx.Thoughts().Update(ctx, t); err != nil {
+			return err
+		}
+		if err := storeEntities(ctx, tx, previous, t, now); err != nil {
 			return err
 		}
 		return tx.Publish(ctx, events.New(ctx, cmd.UserID, events.ThoughtUpdated{ThoughtID: t.ID, UserID: t.AuthorID}, now))

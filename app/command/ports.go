@@ -26,6 +26,9 @@ type Tx interface {
 	Thoughts() TxThoughts
 	APIKeys() domain.APIKeyRepository
 	Notifications() TxNotifications
+	Interactions() domain.InteractionRepository
+	Graph() domain.GraphRepository
+	Entities() domain.EntityRepository
 	// Publish appends events to the outbox in this transaction.
 	Publish(ctx context.Context, envs ...events.Envelope) error
 }

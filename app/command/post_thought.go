@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -24,7 +26,9 @@ type PostThoughtHandler struct {
 }
 
 // Handle validates the draft, checks the parent is visible to the author and not
-// deleted, stores the thought and appends ThoughtCreated.
+// deleted (a user blocked by the parent's author cannot see it, so cannot
+// reply), stores the thought with its hashtags and mentions and appends
+// ThoughtCreated.
 func (h PostThoughtHandler) Handle(ctx context.Context, cmd PostThought) (domain.Thought, error) {
 	now := h.Clock()
 	t, err := domain.NewThought(newID(), cmd.AuthorID, cmd.Draft, now)
@@ -48,6 +52,9 @@ func (h PostThoughtHandler) Handle(ctx context.Context, cmd PostThought) (domain
 		if err := tx.Thoughts().Create(ctx, t); err != nil {
 			return err
 		}
+		if err := storeEntities(ctx, tx, "", t, now); err != nil {
+			return err
+		}
 		return tx.Publish(ctx, events.New(ctx, cmd.AuthorID, events.ThoughtCreated{
 			ThoughtID: t.ID, UserID: t.AuthorID, InReplyToID: t.InReplyToID,
 		}, now))
@@ -56,4 +63,21 @@ func (h PostThoughtHandler) Handle(ctx context.Context, cmd PostThought) (domain
 		return domain.Thought{}, fmt.Errorf("post thought: %w", err)
 	}
 	return t, nil
+}
+
+// storeEntities stores the hashtags and mentions of t's content when they
+// differ from those of its previous content (empty for a new thought), so an
+// edit that leaves them alone writes nothing.
+func storeEntities(ctx context.Context, tx Tx, previous string, t domain.Thought, now time.Time) error {
+	if tags := domain.ParseTags(t.Content); !slices.Equal(tags, domain.ParseTags(previous)) {
+		if err := tx.Entities().ReplaceTags(ctx, t.ID, tags, now); err != nil {
+			return err
+		}
+	}
+	if names := domain.ParseMentions(t.Content); !slices.Equal(names, domain.ParseMentions(previous)) {
+		if err := tx.Entities().ReplaceMentions(ctx, t.ID, names); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -26,6 +26,12 @@ type ThoughtView struct {
 	domain.Thought
 	Author       UserSummary
 	RepliesCount int
+	LikesCount   int
+	BoostsCount  int
+	// Liked and Boosted say whether the viewer liked / boosted it (false for
+	// an anonymous viewer).
+	Liked   bool
+	Boosted bool
 }
 
 // Profile is a user's public profile.
@@ -37,12 +43,17 @@ type Profile struct {
 	Locked      bool
 	CreatedAt   time.Time
 	Thoughts    int
+	// Followers and Following count accepted follows.
+	Followers  int
+	Following  int
+	TopFriends []UserSummary
 }
 
 // ReadModel answers the queries. Every thought-returning method applies the
 // visibility rules for viewer.
 type ReadModel interface {
 	NotificationReads
+	SocialReads
 	UserByID(ctx context.Context, id uuid.UUID) (domain.User, error)
 	ProfileByUsername(ctx context.Context, username string) (Profile, error)
 	// Thought returns a visible thought (tombstones included) or ErrNotFound.

@@ -97,7 +97,17 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.profileView(p))
+	out := s.profileView(p)
+	if me := viewer(r); me != nil {
+		rel, err := s.app.Queries.Relationship.Handle(r.Context(), *me, p.ID)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		view := relationshipView(rel)
+		out.Relationship = &view
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {

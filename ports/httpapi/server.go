@@ -113,6 +113,28 @@ func New(cfg Config) *API {
 	api.HandleFunc("/notifications/read-all", s.authed(s.readAllNotifications)).Methods(http.MethodPost)
 	api.HandleFunc("/notifications/{id}/read", s.authed(s.readNotification)).Methods(http.MethodPost)
 
+	api.HandleFunc("/thoughts/{id}/like", s.authed(s.likeThought)).Methods(http.MethodPost)
+	api.HandleFunc("/thoughts/{id}/like", s.authed(s.unlikeThought)).Methods(http.MethodDelete)
+	api.HandleFunc("/thoughts/{id}/boost", s.authed(s.boostThought)).Methods(http.MethodPost)
+	api.HandleFunc("/thoughts/{id}/boost", s.authed(s.unboostThought)).Methods(http.MethodDelete)
+	api.HandleFunc("/thoughts/{id}/liked_by", s.optional(s.likedBy)).Methods(http.MethodGet)
+	api.HandleFunc("/thoughts/{id}/boosted_by", s.optional(s.boostedBy)).Methods(http.MethodGet)
+	api.HandleFunc("/users/{username}/follow", s.authed(s.followUser)).Methods(http.MethodPost)
+	api.HandleFunc("/users/{username}/follow", s.authed(s.unfollowUser)).Methods(http.MethodDelete)
+	api.HandleFunc("/users/{username}/followers", s.optional(s.followers)).Methods(http.MethodGet)
+	api.HandleFunc("/users/{username}/following", s.optional(s.following)).Methods(http.MethodGet)
+	api.HandleFunc("/users/{username}/block", s.authed(s.blockUser)).Methods(http.MethodPost)
+	api.HandleFunc("/users/{username}/block", s.authed(s.unblockUser)).Methods(http.MethodDelete)
+	api.HandleFunc("/follow_requests", s.authed(s.followRequests)).Methods(http.MethodGet)
+	api.HandleFunc("/follow_requests/{username}/accept", s.authed(s.acceptFollowRequest)).Methods(http.MethodPost)
+	api.HandleFunc("/follow_requests/{username}/reject", s.authed(s.rejectFollowRequest)).Methods(http.MethodPost)
+	api.HandleFunc("/blocks", s.authed(s.blocks)).Methods(http.MethodGet)
+	api.HandleFunc("/me/top_friends", s.authed(s.getTopFriends)).Methods(http.MethodGet)
+	api.HandleFunc("/me/top_friends", s.authed(s.putTopFriends)).Methods(http.MethodPut)
+	api.HandleFunc("/tags/{tag}", s.optional(s.tagThoughts)).Methods(http.MethodGet)
+	api.HandleFunc("/feed", s.authed(s.feed)).Methods(http.MethodGet)
+	api.HandleFunc("/search", s.optional(s.search)).Methods(http.MethodGet)
+
 	for _, add := range cfg.Routes {
 		add(r)
 	}

@@ -36,11 +36,19 @@ type profileJSON struct {
 	CreatedAt     time.Time `json:"created_at"`
 	ThoughtsCount int       `json:"thoughts_count"`
 	URL           string    `json:"url"`
+
+	FollowersCount int          `json:"followers_count"`
+	FollowingCount int          `json:"following_count"`
+	TopFriends     []authorJSON `json:"top_friends"`
+	// Relationship is the caller's relationship with the user; absent for an
+	// anonymous caller.
+	Relationship *relationshipJSON `json:"relationship,omitempty"`
 }
 
 func (s *Server) profileView(p query.Profile) profileJSON {
 	return profileJSON{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName, Bio: p.Bio, Locked: p.Locked,
-		CreatedAt: p.CreatedAt, ThoughtsCount: p.Thoughts, URL: s.public + "/users/" + p.Username}
+		CreatedAt: p.CreatedAt, ThoughtsCount: p.Thoughts, URL: s.public + "/users/" + p.Username,
+		FollowersCount: p.Followers, FollowingCount: p.Following, TopFriends: summariesView(p.TopFriends)}
 }
 
 type authorJSON struct {
@@ -59,6 +67,10 @@ type thoughtJSON struct {
 	InReplyToID       *uuid.UUID `json:"in_reply_to_id"`
 	InReplyToAuthorID *uuid.UUID `json:"in_reply_to_author_id"`
 	RepliesCount      int        `json:"replies_count"`
+	LikesCount        int        `json:"likes_count"`
+	BoostsCount       int        `json:"boosts_count"`
+	Liked             bool       `json:"liked"`
+	Boosted           bool       `json:"boosted"`
 	CreatedAt         time.Time  `json:"created_at"`
 	EditedAt          *time.Time `json:"edited_at"`
 	DeletedAt         *time.Time `json:"deleted_at,omitempty"`
@@ -76,6 +88,10 @@ func (s *Server) thoughtView(v query.ThoughtView) thoughtJSON {
 		InReplyToID:       v.InReplyToID,
 		InReplyToAuthorID: v.InReplyToAuthorID,
 		RepliesCount:      v.RepliesCount,
+		LikesCount:        v.LikesCount,
+		BoostsCount:       v.BoostsCount,
+		Liked:             v.Liked,
+		Boosted:           v.Boosted,
 		CreatedAt:         v.CreatedAt,
 		EditedAt:          v.EditedAt,
 		DeletedAt:         v.DeletedAt,

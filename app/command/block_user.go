@@ -1,0 +1,76 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/events"
+)
+
+// BlockUser blocks an account.
+type BlockUser struct {
+	BlockerID uuid.UUID
+	Username  string
+}
+
+// BlockUserHandler blocks accounts.
+type BlockUserHandler struct {
+	UoW   UnitOfWork
+	Clock Clock
+}
+
+// Handle blocks the account, in one transaction with its consequences: follows
+// and pending requests in both directions are removed, and each user leaves the
+// other's top friends. It appends UserBlocked, then one Unfollowed per removed
+// follow (accepted or pending, either direction), so consumers that track
+// follow relations need no knowledge of blocks. Blocking again changes nothing
+// and appends nothing. It returns the relationship afterwards.
+func (h BlockUserHandler) Handle(ctx context.Context, cmd BlockUser) (domain.Relationship, error) {
+	now := h.Clock()
+	var rel domain.Relationship
+	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		target, err := userNamed(ctx, tx, cmd.Username)
+		if err != nil {
+			return err
+		}
+		if target.ID == cmd.BlockerID {
+			return domain.Errorf(domain.ErrUnprocessable, "you cannot block yourself")
+		}
+		g := tx.Graph()
+		if err := g.LockPair(ctx, cmd.BlockerID, target.ID); err != nil {
+			return err
+		}
+		b := domain.Block{ID: newID(), BlockerID: cmd.BlockerID, BlockedID: target.ID, CreatedAt: now}
+		added, err := g.AddBlock(ctx, b)
+		if err != nil {
+			return err
+		}
+		if added {
+			envs := []events.Envelope{events.New(ctx, cmd.BlockerID, events.UserBlocked{BlockerID: b.BlockerID, BlockedID: b.BlockedID}, now)}
+			for _, pair := range [][2]uuid.UUID{{b.BlockerID, b.BlockedID}, {b.BlockedID, b.BlockerID}} {
+				_, removed, err := g.RemoveFollow(ctx, pair[0], pair[1])
+				if err != nil {
+					return err
+				}
+				if removed {
+					envs = append(envs, events.New(ctx, cmd.BlockerID, events.Unfollowed{FollowerID: pair[0], FollowingID: pair[1]}, now))
+				}
+				if err := g.RemoveTopFriend(ctx, pair[0], pair[1]); err != nil {
+					return err
+				}
+			}
+			if err := tx.Publish(ctx, envs...); err != nil {
+				return err
+			}
+		}
+		rel, err = g.Relationship(ctx, cmd.BlockerID, target.ID)
+		return err
+	})
+	if err != nil {
+		return domain.Relationship{}, fmt.Errorf("block %q: %w", cmd.Username, err)
+	}
+	return rel, nil
+}

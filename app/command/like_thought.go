@@ -1,0 +1,59 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/events"
+)
+
+// LikeThought likes a thought on behalf of a user.
+type LikeThought struct {
+	UserID    uuid.UUID
+	ThoughtID uuid.UUID
+}
+
+// LikeThoughtHandler likes thoughts.
+type LikeThoughtHandler struct {
+	UoW   UnitOfWork
+	Clock Clock
+}
+
+// Handle stores the like and appends LikeAdded. Liking again changes nothing
+// and appends nothing. A thought the user may not see is ErrNotFound (which
+// covers a blocked user and the blocker's thoughts); a tombstone is ErrGone.
+func (h LikeThoughtHandler) Handle(ctx context.Context, cmd LikeThought) error {
+	now := h.Clock()
+	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		t, err := interactable(ctx, tx, cmd.UserID, cmd.ThoughtID)
+		if err != nil {
+			return err
+		}
+		like := domain.Like{ID: newID(), UserID: cmd.UserID, ThoughtID: t.ID, CreatedAt: now}
+		added, err := tx.Interactions().AddLike(ctx, like)
+		if err != nil || !added {
+			return err
+		}
+		return tx.Publish(ctx, events.New(ctx, cmd.UserID, events.LikeAdded{LikeID: like.ID, UserID: cmd.UserID, ThoughtID: t.ID}, now))
+	})
+	if err != nil {
+		return fmt.Errorf("like thought %s: %w", cmd.ThoughtID, err)
+	}
+	return nil
+}
+
+// interactable loads a thought the user may like or boost (or take that back):
+// one they cannot see is ErrNotFound, a tombstone ErrGone.
+func interactable(ctx context.Context, tx Tx, userID, thoughtID uuid.UUID) (domain.Thought, error) {
+	t, err := tx.Thoughts().VisibleTo(ctx, userID, thoughtID)
+	if err != nil {
+		return domain.Thought{}, err
+	}
+	if t.Deleted() {
+		return domain.Thought{}, domain.Errorf(domain.ErrGone, "the thought was deleted")
+	}
+	return t, nil
+}
