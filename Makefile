@@ -45,3 +45,4 @@ vet:
 ## bench: run the benchmarks (no tests)
 bench: db
 	$(GO) test -run '^$$' -bench . $(BENCHFLAGS) ./...
+bench-social: db ; $(GO) run ./bench/social $(BENCHFLAGS)

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// moduleRoot is the directory of the thoughts module's go.mod.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside the thoughts module: run from the repository")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// buildThoughts compiles the thoughts binary into dir.
+func buildThoughts(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "thoughts")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, stderr.String())
+	}
+	return bin, nil
+}
+
+// childEnv is this process's environment with the given settings replacing
+// any inherited ones.
+func childEnv(set map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; !ok {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// migrate runs `thoughts migrate` against dsn.
+func migrate(ctx context.Context, bin, dsn, dataDir string) error {
+	cmd := exec.CommandContext(ctx, bin, "migrate")
+	cmd.Env = childEnv(map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "warn", "DATA_DIR": dataDir})
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("thoughts migrate: %w\n%s", err, out.String())
+	}
+	return nil
+}
+
+// apiProcess is a running `thoughts api`.
+type apiProcess struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error // set when exited is closed
+	// BaseURL is http://127.0.0.1:port, also its PUBLIC_URL.
+	BaseURL string
+	// Secret signs its tokens.
+	Secret []byte
+}
+
+// startAPI runs `thoughts api` on a free loopback port and waits until
+// /readyz answers 200.
+func startAPI(ctx context.Context, bin, dsn, dataDir, backend string, log *slog.Logger) (*apiProcess, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("find a free port: %w", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate JWT secret: %w", err)
+	}
+	p := &apiProcess{exited: make(chan struct{}), BaseURL: "http://" + addr, Secret: []byte(hex.EncodeToString(raw))}
+	p.cmd = exec.Command(bin, "api")
+	p.cmd.Env = childEnv(map[string]string{
+		"DATABASE_URL":   dsn,
+		"HTTP_ADDR":      addr,
+		"PUBLIC_URL":     p.BaseURL,
+		"JWT_SECRET":     string(p.Secret),
+		"LOG_LEVEL":      "warn",
+		"DATA_DIR":       dataDir,
+		"EVENTS_BACKEND": backend,
+	})
+	p.cmd.Stdout, p.cmd.Stderr = os.Stderr, os.Stderr
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start thoughts api: %w", err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	log.Info("thoughts api started", "pid", p.cmd.Process.Pid, "url", p.BaseURL, "events_backend", backend)
+
+	deadline := time.Now().Add(60 * time.Second)
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("thoughts api exited before it was ready: %v", p.err)
+		case <-ctx.Done():
+			p.Stop()
+			return nil, ctx.Err()
+		default:
+		}
+		resp, err := client.Get(p.BaseURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			p.Stop()
+			return nil, fmt.Errorf("thoughts api not ready after 60s (last: %v)", err)
+		}
+		select {
+		case <-p.exited:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Stop asks the server to shut down (SIGTERM, so it drains) and kills it if
+// it has not exited within 30 s.
+func (p *apiProcess) Stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
