@@ -46,3 +46,4 @@ vet:
 bench: db
 	$(GO) test -run '^$$' -bench . $(BENCHFLAGS) ./...
 bench-social: db ; $(GO) run ./bench/social $(BENCHFLAGS)
+bench-events: db ; $(GO) run ./bench/events $(BENCHFLAGS)

@@ -2,7 +2,9 @@
 //
 //	thoughts serve     everything in one process
 //	thoughts api       HTTP API only
+//	thoughts router    outbox forwarder and event router
 //	thoughts migrate   apply migrations and exit
+//	thoughts poison    inspect and replay the poison queue
 package main
 
 import (
@@ -18,24 +20,31 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/gorilla/mux"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/auth"
 	"github.com/thoughts-project/thoughts/adapters/logs"
 	"github.com/thoughts-project/thoughts/adapters/outbox"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/app"
 	"github.com/thoughts-project/thoughts/ports/httpapi"
+	"github.com/thoughts-project/thoughts/ports/metrics"
+	"github.com/thoughts-project/thoughts/router"
 )
 
 const usage = `usage: thoughts <command>
 
 commands:
   serve     migrations, HTTP API and event processing in one process
+            (with EVENTS_BACKEND=nats and no NATS_URL: an embedded NATS server)
   api       HTTP API only
+  router    outbox forwarder and event router; /metrics and /healthz on HTTP_ADDR
   migrate   apply database migrations and exit
+  poison    list | show ID | requeue ID | requeue --all | purge
+            inspect and replay events their handlers gave up on
 
 configuration is read from the environment; see README.md.
 `
@@ -74,6 +83,10 @@ func run(args []string) error {
 		return serve(ctx, cfg, logger, true)
 	case "api":
 		return serve(ctx, cfg, logger, false)
+	case "router":
+		return runRouter(ctx, cfg, logger)
+	case "poison":
+		return poison(ctx, cfg, logger, args[1:], os.Stdout)
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
@@ -100,8 +113,8 @@ func applySchema(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) e
 	return nil
 }
 
-// serve runs the HTTP API; with all set it first applies migrations (and, once
-// the event backbone lands, runs the event processing too).
+// serve runs the HTTP API; with all set it first applies migrations and runs
+// the event processing (forwarder and router) in the same process.
 func serve(ctx context.Context, cfg Config, logger *slog.Logger, all bool) error {
 	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -126,21 +139,113 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, all bool) error
 	if err != nil {
 		return err
 	}
-	mode := outbox.Forward
-	if cfg.EventsBackend == "postgres" {
-		mode = outbox.Direct
-	}
-	uow, err := postgres.NewUnitOfWork(pool, outbox.New(mode, logs.Watermill(logger)))
+	uow, err := unitOfWork(cfg, logger, pool)
 	if err != nil {
 		return err
 	}
 	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(pool)})
 
+	handlers := router.Handlers(application)
+	conns := 0
+	if all {
+		conns = subscriberConns(handlers)
+	}
+	b, err := openBroker(ctx, cfg, logger, pool, all, conns)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	reg := metrics.NewRegistry()
+	reg.MustRegister(b.backend.Collector(subscriptions(handlers)))
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if all {
+		p, err := startProcessing(ctx, b, application, reg, logger, cfg)
+		if err != nil {
+			return err
+		}
+		// Deferred after the broker's close, so it runs before it: HTTP
+		// stops first (runHTTP returns), then the router and forwarder,
+		// then the publishers, NATS and the pool.
+		defer p.stop()
+		go p.watch(ctx, cancel)
+	}
+
+	httpMetrics, err := metrics.NewHTTP(reg)
+	if err != nil {
+		return err
+	}
 	handler := httpapi.New(httpapi.Config{
 		App: application, Tokens: tokens, Logger: logger, PublicURL: cfg.PublicURL,
-		Ready: readiness(pool),
+		Ready:      readiness(pool),
+		Routes:     []func(*mux.Router){httpMetrics.Routes},
+		Middleware: []mux.MiddlewareFunc{httpMetrics.Middleware},
 	})
-	return runHTTP(ctx, cfg, logger, handler)
+	err = runHTTP(ctx, cfg, logger, handler)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return errors.Join(cause, err)
+	}
+	return err
+}
+
+// runRouter runs the outbox forwarder (NATS) and the router, with /metrics and
+// /healthz on HTTP_ADDR. Several may run: they share the work.
+func runRouter(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer pool.Close()
+	if pending, err := postgres.MigrationsPending(ctx, pool); err != nil {
+		return err
+	} else if pending {
+		return errors.New("DATABASE_URL: database migrations are pending; run `thoughts migrate` first")
+	}
+	uow, err := unitOfWork(cfg, logger, pool)
+	if err != nil {
+		return err
+	}
+	// Event handlers need no password hasher or token issuer.
+	application := app.New(app.Deps{UoW: uow, Reads: postgres.NewReadModel(pool)})
+	handlers := router.Handlers(application)
+	b, err := openBroker(ctx, cfg, logger, pool, false, subscriberConns(handlers))
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	reg := metrics.NewRegistry()
+	reg.MustRegister(b.backend.Collector(subscriptions(handlers)))
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	p, err := startProcessing(ctx, b, application, reg, logger, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	go p.watch(ctx, cancel)
+
+	srv := http.NewServeMux()
+	srv.Handle("GET /metrics", metrics.Handler(reg))
+	srv.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	})
+	err = runHTTP(ctx, cfg, logger, srv)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return errors.Join(cause, err)
+	}
+	return err
+}
+
+// unitOfWork writes events to the outbox layout of the configured backend.
+func unitOfWork(cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (*postgres.UnitOfWork, error) {
+	mode := outbox.Forward
+	if cfg.EventsBackend == pubsub.Postgres {
+		mode = outbox.Direct
+	}
+	return postgres.NewUnitOfWork(pool, outbox.New(mode, logs.Watermill(logger)))
 }
 
 // readiness reports the database reachable and fully migrated. Once migrations

@@ -1,0 +1,286 @@
+// Package pubsub builds the event backend chosen by EVENTS_BACKEND: the
+// Watermill publishers and subscribers, the outbox forwarder, the poison
+// queue tooling and the backend's metrics, over NATS JetStream or PostgreSQL
+// (watermill-sql), behind one API so the router and main never branch on it.
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/thoughts-project/thoughts/adapters/logs"
+	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
+	"github.com/thoughts-project/thoughts/adapters/outbox"
+	"github.com/thoughts-project/thoughts/app/events"
+)
+
+// The backends.
+const (
+	NATS     = "nats"
+	Postgres = "postgres"
+)
+
+// ForwarderConsumerGroup is the outbox forwarder's watermill-sql consumer group.
+const ForwarderConsumerGroup = "forwarder"
+
+// Config selects and tunes the backend.
+type Config struct {
+	// Backend is NATS or Postgres.
+	Backend string
+	// Pool is the application's pool: publishers, poison tooling, metrics.
+	Pool *pgxpool.Pool
+	// SubscriberPool serves watermill-sql subscribers (the handlers' on
+	// Postgres, the forwarder's on NATS). It must not be Pool: a subscriber
+	// holds its connection while its batch is handled, and a handler waiting
+	// for a connection held by its own subscriber would never get one.
+	SubscriberPool *pgxpool.Pool
+	// Dial connects to NATS (NATS backend only).
+	Dial natsadapter.Dialer
+	// PoisonTopic receives messages handlers gave up on.
+	PoisonTopic string
+	// AckWait is how long a delivered message may stay unacked before the
+	// backend delivers it again. It must exceed the longest time the router
+	// may hold a message (all retries), or it is redelivered while retried.
+	AckWait time.Duration
+	// MaxAckPending caps unacked messages per handler and topic (NATS): the
+	// server pushes that many ahead, which keeps a subscription busy, but a
+	// message waits behind up to that many others, and if they all spend
+	// their whole retry span the wait can exceed AckWait and the message is
+	// delivered again (a duplicate, which idempotent handlers absorb). The
+	// subscriber restarts a message's AckWait when handling begins.
+	MaxAckPending int
+	// Subscribers is the number of concurrent subscriptions per handler and
+	// topic in this process (NATS; on Postgres one consumer group reads
+	// serially whatever the count).
+	Subscribers int
+	// AckAsync acks on NATS without waiting for confirmation.
+	AckAsync bool
+	// PollInterval is how often an idle watermill-sql subscriber polls.
+	PollInterval time.Duration
+	// BatchSize is how many rows a Postgres handler subscriber reads per
+	// transaction (default 100). Its acks commit together at the end, so a
+	// crash or abrupt stop redelivers the batch's handled rows (handlers are
+	// idempotent); fsync-bound acks make small batches slow.
+	BatchSize int
+	// NakDelay is the first redelivery delay after a nack on NATS.
+	NakDelay time.Duration
+	// CloseTimeout bounds waiting for in-flight messages when closing.
+	CloseTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// Subscription is a handler and the topics it consumes.
+type Subscription struct {
+	Handler string
+	Topics  []string
+}
+
+// Backend is an opened event backend.
+type Backend struct {
+	cfg  Config
+	log  *slog.Logger
+	wlog watermill.LoggerAdapter
+	// admin is the NATS connection for provisioning, tooling and metrics.
+	admin *natsgo.Conn
+	js    jetstream.JetStream
+}
+
+// Open opens the backend; on NATS it connects for administration.
+func Open(cfg Config) (*Backend, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PoisonTopic == "" {
+		return nil, errors.New("event backend: no poison topic")
+	}
+	if cfg.Pool == nil {
+		return nil, errors.New("event backend: no database pool")
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 10 * time.Millisecond
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = 30 * time.Second
+	}
+	b := &Backend{cfg: cfg, log: cfg.Logger, wlog: logs.Watermill(cfg.Logger)}
+	switch cfg.Backend {
+	case Postgres:
+	case NATS:
+		if cfg.Dial == nil {
+			return nil, errors.New("event backend nats: no NATS connection")
+		}
+		nc, err := cfg.Dial("thoughts-admin")
+		if err != nil {
+			return nil, err
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("JetStream: %w", err)
+		}
+		b.admin, b.js = nc, js
+	default:
+		return nil, fmt.Errorf("unknown event backend %q", cfg.Backend)
+	}
+	return b, nil
+}
+
+// Kind is NATS or Postgres.
+func (b *Backend) Kind() string { return b.cfg.Backend }
+
+// Close releases the backend's own connection. Publishers, subscribers and
+// forwarders are closed by their owners first.
+func (b *Backend) Close() error {
+	if b.admin != nil {
+		b.admin.Close()
+	}
+	return nil
+}
+
+// Provision creates, idempotently, what subs need: on NATS a stream per
+// catalogue topic and for the poison topic, and a durable consumer per
+// handler and topic; on Postgres the topic and poison tables (consumer
+// groups start at the beginning of their table when they first subscribe).
+// Processes starting together may all call it.
+func (b *Backend) Provision(ctx context.Context, subs []Subscription) error {
+	topics := slices.Clone(events.AllTopics)
+	for _, s := range subs {
+		for _, t := range s.Topics {
+			if !slices.Contains(topics, t) {
+				topics = append(topics, t)
+			}
+		}
+	}
+	switch b.cfg.Backend {
+	case NATS:
+		streams := natsadapter.StreamOptions{}
+		for _, t := range topics {
+			if err := natsadapter.EnsureStream(ctx, b.js, t, natsadapter.UntilAcked, streams); err != nil {
+				return err
+			}
+		}
+		if err := natsadapter.EnsureStream(ctx, b.js, b.cfg.PoisonTopic, natsadapter.Forever, streams); err != nil {
+			return err
+		}
+		for _, s := range subs {
+			for _, t := range s.Topics {
+				if err := natsadapter.EnsureConsumer(ctx, b.js, s.Handler, t, b.consumerOptions()); err != nil {
+					return err
+				}
+			}
+		}
+	case Postgres:
+		init, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(b.cfg.Pool), wsql.SubscriberConfig{
+			SchemaAdapter:  outbox.SchemaAdapter(0),
+			OffsetsAdapter: outbox.OffsetsAdapter(),
+		}, b.wlog)
+		if err != nil {
+			return fmt.Errorf("create schema initialiser: %w", err)
+		}
+		defer init.Close()
+		for _, t := range append(topics, b.cfg.PoisonTopic) {
+			if err := init.SubscribeInitialize(t); err != nil {
+				return fmt.Errorf("create table for %s: %w", t, err)
+			}
+		}
+	}
+	b.log.DebugContext(ctx, "event backend provisioned", "backend", b.cfg.Backend, "topics", len(topics), "handlers", len(subs))
+	return nil
+}
+
+func (b *Backend) consumerOptions() natsadapter.ConsumerOptions {
+	return natsadapter.ConsumerOptions{AckWait: b.cfg.AckWait, MaxAckPending: b.cfg.MaxAckPending}
+}
+
+// Subscriber returns a subscriber reading as handler: on NATS through its
+// durable consumers (queue groups shared by every process running it), on
+// Postgres as consumer group handler.
+func (b *Backend) Subscriber(handler string) (message.Subscriber, error) {
+	switch b.cfg.Backend {
+	case NATS:
+		nc, err := b.cfg.Dial("thoughts-handler-" + handler)
+		if err != nil {
+			return nil, err
+		}
+		return natsadapter.NewSubscriber(nc, handler, natsadapter.SubscriberOptions{
+			Consumer:     b.consumerOptions(),
+			Subscribers:  b.cfg.Subscribers,
+			CloseTimeout: b.cfg.CloseTimeout,
+			NakDelay:     b.cfg.NakDelay,
+			MaxNakDelay:  time.Minute,
+			AckAsync:     b.cfg.AckAsync,
+		}, b.wlog)
+	default:
+		return b.sqlSubscriber(handler, b.cfg.BatchSize)
+	}
+}
+
+func (b *Backend) sqlSubscriber(group string, batch int) (message.Subscriber, error) {
+	if b.cfg.SubscriberPool == nil {
+		return nil, errors.New("event backend: no subscriber pool")
+	}
+	ackDeadline := b.cfg.AckWait
+	return newSQLSubscriber(b, wsql.SubscriberConfig{
+		ConsumerGroup:  group,
+		AckDeadline:    &ackDeadline,
+		PollInterval:   b.cfg.PollInterval,
+		ResendInterval: time.Second,
+		RetryInterval:  time.Second,
+		SchemaAdapter:  outbox.SchemaAdapter(batch),
+		OffsetsAdapter: newOffsetsAdapter(),
+	}), nil
+}
+
+// Publisher returns a publisher of events to their topics: JetStream with
+// the event ID as de-duplication ID, or the Postgres topic tables.
+func (b *Backend) Publisher() (message.Publisher, error) {
+	switch b.cfg.Backend {
+	case NATS:
+		nc, err := b.cfg.Dial("thoughts-publisher")
+		if err != nil {
+			return nil, err
+		}
+		return natsadapter.NewPublisher(nc, b.wlog)
+	default:
+		return b.sqlPublisher()
+	}
+}
+
+// PoisonPublisher returns the publisher the router's poison queue uses.
+func (b *Backend) PoisonPublisher() (message.Publisher, error) {
+	switch b.cfg.Backend {
+	case NATS:
+		nc, err := b.cfg.Dial("thoughts-poison")
+		if err != nil {
+			return nil, err
+		}
+		return natsadapter.NewPoisonPublisher(nc, b.wlog)
+	default:
+		return b.sqlPublisher()
+	}
+}
+
+func (b *Backend) sqlPublisher() (message.Publisher, error) {
+	pub, err := wsql.NewPublisher(wsql.BeginnerFromPgx(b.cfg.Pool), wsql.PublisherConfig{SchemaAdapter: outbox.SchemaAdapter(0)}, b.wlog)
+	if err != nil {
+		return nil, fmt.Errorf("create Postgres publisher: %w", err)
+	}
+	return pub, nil
+}

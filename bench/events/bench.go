@@ -1,0 +1,384 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/thoughts-project/thoughts/adapters/pubsub"
+	"github.com/thoughts-project/thoughts/router"
+)
+
+// Report is the result of a run, as written to JSON.
+type Report struct {
+	StartedAt      time.Time       `json:"started_at"`
+	Seconds        float64         `json:"seconds"`
+	Host           Host            `json:"host"`
+	Config         ReportConfig    `json:"config"`
+	DatabaseServer string          `json:"database_server,omitempty"`
+	Backends       []BackendResult `json:"backends"`
+}
+
+// Host describes the machine, including its load: other work on it skews
+// every figure.
+type Host struct {
+	CPUs          int    `json:"cpus"`
+	GoVersion     string `json:"go_version"`
+	OS            string `json:"os"`
+	LoadAvgBefore string `json:"loadavg_before"`
+	LoadAvgAfter  string `json:"loadavg_after"`
+	Postgres      string `json:"postgres"`
+}
+
+// ReportConfig is the run's configuration.
+type ReportConfig struct {
+	N             int     `json:"n"`
+	Writers       int     `json:"writers"`
+	Warmup        int     `json:"warmup"`
+	Rate          int     `json:"rate"`
+	DurationSecs  float64 `json:"duration_seconds"`
+	Users         int     `json:"users"`
+	PayloadBytes  int     `json:"payload_bytes"`
+	HandlerEvents int     `json:"handler_events"`
+	// Tuning is empty for serve's settings.
+	Tuning Tuning `json:"tuning"`
+}
+
+// BackendResult is one backend: the pipeline, the reference and the checks.
+type BackendResult struct {
+	Backend   string        `json:"backend"`
+	Pipeline  SystemResult  `json:"pipeline"`
+	Reference *SystemResult `json:"reference,omitempty"`
+	// Ratio is pipeline events/s over reference events/s.
+	Ratio float64 `json:"ratio,omitempty"`
+	// RowIDLatency cross-checks the latency phase against the stored rows:
+	// commit to the time in the notification's UUIDv7 ID, which the handler
+	// draws just before its INSERT (so a little earlier than its commit).
+	RowIDLatency Latency `json:"row_id_latency"`
+	// NotificationsStored must equal NotificationsExpected: one per event.
+	NotificationsStored   int64          `json:"notifications_stored"`
+	NotificationsExpected int64          `json:"notifications_expected"`
+	Poisoned              uint64         `json:"poisoned"`
+	HandlerAlone          []HandlerAlone `json:"handler_alone,omitempty"`
+	Targets               []Target       `json:"targets"`
+}
+
+// SystemResult is what was measured of one system.
+type SystemResult struct {
+	Throughput Throughput `json:"throughput"`
+	OpenLoop   OpenLoop   `json:"open_loop"`
+}
+
+// Target is one of issue 3's targets.
+type Target struct {
+	Name string  `json:"name"`
+	Want string  `json:"want"`
+	Got  float64 `json:"got"`
+	Pass bool    `json:"pass"`
+}
+
+// pubsubDefaultBatch is pubsub.Config.BatchSize's default (serve sets none),
+// which the reference repeats; ForwarderBatch is the forwarder's (fixed).
+const pubsubDefaultBatch = 100
+
+// payloadBytes is the size of a LikeAdded payload, which the reference's
+// messages match.
+const payloadBytes = len(`{"type":"LikeAdded","data":{"like_id":"","user_id":"","thought_id":""}}`) + 3*36
+
+func benchmark(ctx context.Context, cfg config, env environment) (Report, error) {
+	rep := Report{
+		StartedAt: time.Now().UTC(),
+		Host:      Host{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, LoadAvgBefore: loadAvg()},
+		Config: ReportConfig{
+			N: cfg.N, Writers: cfg.Writers, Warmup: cfg.Warmup, Rate: cfg.Rate, DurationSecs: cfg.Duration.Seconds(),
+			Users: cfg.Users, PayloadBytes: payloadBytes, HandlerEvents: cfg.HandlerEvents,
+			Tuning: cfg.Tuning,
+		},
+	}
+	fmt.Fprintf(env.Progress, "bench/events: %d CPUs, load average %s; N=%d, %d writers, %d events/s for %s\n",
+		rep.Host.CPUs, rep.Host.LoadAvgBefore, cfg.N, cfg.Writers, cfg.Rate, cfg.Duration)
+	for _, backend := range cfg.Backends {
+		res, err := benchBackend(ctx, cfg, env, backend, &rep.Host)
+		if err != nil {
+			return rep, fmt.Errorf("%s: %w", backend, err)
+		}
+		rep.Backends = append(rep.Backends, res)
+	}
+	rep.Host.LoadAvgAfter = loadAvg()
+	rep.Seconds = round(time.Since(rep.StartedAt).Seconds(), 1)
+	return rep, nil
+}
+
+func benchBackend(ctx context.Context, cfg config, env environment, backend string, host *Host) (BackendResult, error) {
+	res := BackendResult{Backend: backend}
+	if err := benchPipeline(ctx, cfg, env, backend, &res, host); err != nil {
+		return res, err
+	}
+	if cfg.Reference {
+		ref, err := benchReference(ctx, cfg, env, backend)
+		if err != nil {
+			return res, err
+		}
+		res.Reference = &ref
+		if ref.Throughput.EventsPerSec > 0 {
+			res.Ratio = round(res.Pipeline.Throughput.EventsPerSec/ref.Throughput.EventsPerSec, 3)
+		}
+	}
+	res.Targets = targets(cfg, res)
+	return res, nil
+}
+
+func benchPipeline(ctx context.Context, cfg config, env environment, backend string, res *BackendResult, host *Host) error {
+	label := backend + " pipeline"
+	fmt.Fprintf(env.Progress, "%s: creating the database and starting the pipeline\n", label)
+	db, release, err := env.Database(ctx, backend, true)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if host.Postgres == "" {
+		_ = db.Pool.QueryRow(ctx, `SHOW server_version`).Scan(&host.Postgres)
+	}
+	p, err := startPipeline(ctx, backend, db.Pool, cfg.Users, cfg.Tuning, env.Logger)
+	if err != nil {
+		return fmt.Errorf("start pipeline: %w", err)
+	}
+	defer p.close()
+
+	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer probe.Close(context.WithoutCancel(ctx))
+	ph := &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
+	if err := ph.warmup(ctx, p); err != nil {
+		return err
+	}
+	if res.Pipeline.Throughput, err = ph.throughput(ctx, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n",
+		label, res.Pipeline.Throughput.EventsPerSec, res.Pipeline.Throughput.CommitsPerSec)
+	var latTracker *tracker
+	if res.Pipeline.OpenLoop, latTracker, err = ph.openLoop(ctx, p); err != nil {
+		return err
+	}
+	lat := res.Pipeline.OpenLoop.Latency
+	fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		label, res.Pipeline.OpenLoop.OfferedRate, lat.P50, lat.P99, lat.Max)
+
+	// Every event stored exactly one notification, and nothing was poisoned.
+	res.NotificationsExpected = int64(ph.seq)
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&res.NotificationsStored); err != nil {
+		return fmt.Errorf("count notifications: %w", err)
+	}
+	if res.NotificationsStored != res.NotificationsExpected {
+		return fmt.Errorf("%d notifications stored for %d events", res.NotificationsStored, res.NotificationsExpected)
+	}
+	if res.Poisoned, err = p.backend.PoisonSize(ctx); err != nil {
+		return err
+	}
+	if res.Poisoned != 0 {
+		return fmt.Errorf("%d events poisoned", res.Poisoned)
+	}
+	if res.RowIDLatency, err = rowIDLatency(ctx, db.Pool, latTracker); err != nil {
+		return err
+	}
+
+	if cfg.HandlerAlone {
+		// The router and its consumers are idle now; the handler runs on the
+		// same database and pool.
+		for _, c := range uniq(1, cfg.Writers) {
+			h, err := handlerAlone(ctx, p, cfg.HandlerEvents, c, ph.seq)
+			if err != nil {
+				return err
+			}
+			ph.seq += cfg.HandlerEvents
+			fmt.Fprintf(env.Progress, "%s: notification handler alone, %d goroutine(s): %.0f events/s, p50 %.2f ms, p99 %.2f ms per event\n",
+				label, c, h.EventsPerSec, h.Latency.P50, h.Latency.P99)
+			res.HandlerAlone = append(res.HandlerAlone, h)
+		}
+	}
+	return nil
+}
+
+func benchReference(ctx context.Context, cfg config, env environment, backend string) (SystemResult, error) {
+	label := backend + " reference"
+	fmt.Fprintf(env.Progress, "%s: creating the database and starting the bare libraries\n", label)
+	db, release, err := env.Database(ctx, backend+"_ref", false)
+	if err != nil {
+		return SystemResult{}, err
+	}
+	defer release()
+	pol := router.DefaultPolicy()
+	r, err := startReference(ctx, backend, db.Pool, refSettings{
+		AckWait: pol.AckWait(), MaxAckPending: 64, HandlerBatch: cmp.Or(cfg.Tuning.BatchSize, pubsubDefaultBatch), ForwarderBatch: 100,
+		Subscribers: cfg.Tuning.Subscribers, AckAsync: cfg.Tuning.AckAsync,
+		MaxRetries: pol.MaxRetries, InitialInterval: pol.InitialInterval, Multiplier: pol.Multiplier,
+		MaxInterval: pol.MaxInterval, Timeout: pol.Timeout,
+	}, env.Logger)
+	if err != nil {
+		return SystemResult{}, err
+	}
+	defer r.close()
+	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return SystemResult{}, fmt.Errorf("connect: %w", err)
+	}
+	defer probe.Close(context.WithoutCancel(ctx))
+	var res SystemResult
+	ph := &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
+	if err := ph.warmup(ctx, r); err != nil {
+		return res, err
+	}
+	if res.Throughput, err = ph.throughput(ctx, r); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n",
+		label, res.Throughput.EventsPerSec, res.Throughput.CommitsPerSec)
+	if res.OpenLoop, _, err = ph.openLoop(ctx, r); err != nil {
+		return res, err
+	}
+	lat := res.OpenLoop.Latency
+	fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		label, res.OpenLoop.OfferedRate, lat.P50, lat.P99, lat.Max)
+	return res, nil
+}
+
+// HandlerAlone times the notification handler called directly, without any
+// broker: the cap a single consumer (Concurrency 1) can reach.
+type HandlerAlone struct {
+	Concurrency  int     `json:"concurrency"`
+	Events       int     `json:"events"`
+	EventsPerSec float64 `json:"events_per_sec"`
+	Latency      Latency `json:"latency"`
+}
+
+func handlerAlone(ctx context.Context, p *pipeline, n, concurrency, seq int) (HandlerAlone, error) {
+	envs := make([]func() error, n)
+	for i := range n {
+		env := p.envelope(ctx, seq+i)
+		envs[i] = func() error { return p.app.Events.Notify.Handle(ctx, env) }
+	}
+	var (
+		mu    sync.Mutex
+		durs  = make([]time.Duration, 0, n)
+		next  = make(chan int, n)
+		wg    sync.WaitGroup
+		first error
+	)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				began := time.Now()
+				err := envs[i]()
+				d := time.Since(began)
+				mu.Lock()
+				durs = append(durs, d)
+				if err != nil && first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	if first != nil {
+		return HandlerAlone{}, fmt.Errorf("notification handler alone: %w", first)
+	}
+	return HandlerAlone{Concurrency: concurrency, Events: n, EventsPerSec: round(float64(n)/secs, 0), Latency: summarise(durs)}, nil
+}
+
+// rowIDLatency measures commit to the time embedded in each stored
+// notification's UUIDv7 ID (google/uuid keeps sub-millisecond precision in
+// it), for the events of tr.
+func rowIDLatency(ctx context.Context, pool *pgxpool.Pool, tr *tracker) (Latency, error) {
+	commits := tr.commitTimes()
+	ids := make([]uuid.UUID, 0, len(commits))
+	for id := range commits {
+		ids = append(ids, id)
+	}
+	rows, err := pool.Query(ctx, `SELECT event_id, id FROM notifications WHERE event_id = ANY($1)`, ids)
+	if err != nil {
+		return Latency{}, fmt.Errorf("read notification IDs: %w", err)
+	}
+	defer rows.Close()
+	var ds []time.Duration
+	for rows.Next() {
+		var eventID, id uuid.UUID
+		if err := rows.Scan(&eventID, &id); err != nil {
+			return Latency{}, fmt.Errorf("read notification IDs: %w", err)
+		}
+		ds = append(ds, uuidV7Time(id).Sub(commits[eventID]))
+	}
+	if err := rows.Err(); err != nil {
+		return Latency{}, fmt.Errorf("read notification IDs: %w", err)
+	}
+	return summarise(ds), nil
+}
+
+// uuidV7Time decodes the 48-bit millisecond timestamp and, as google/uuid
+// writes it, the 12-bit fraction of a millisecond in units of 256 ns.
+func uuidV7Time(id uuid.UUID) time.Time {
+	var ms int64
+	for _, b := range id[:6] {
+		ms = ms<<8 | int64(b)
+	}
+	frac := int64(id[6]&0x0f)<<8 | int64(id[7])
+	return time.Unix(0, ms*int64(time.Millisecond)+frac<<8)
+}
+
+func targets(cfg config, res BackendResult) []Target {
+	p99Max := 100.0
+	if res.Backend == pubsub.NATS {
+		p99Max = 50
+	}
+	out := []Target{
+		{Name: "sustained events/s end to end", Want: "≥ 3000", Got: res.Pipeline.Throughput.EventsPerSec, Pass: res.Pipeline.Throughput.EventsPerSec >= 3000},
+		{Name: fmt.Sprintf("p99 commit→notification at %d/s", cfg.Rate), Want: fmt.Sprintf("≤ %.0f ms", p99Max),
+			Got: res.Pipeline.OpenLoop.Latency.P99, Pass: res.Pipeline.OpenLoop.Latency.P99 <= p99Max},
+	}
+	if res.Reference != nil {
+		out = append(out, Target{Name: "pipeline/reference events/s", Want: "≥ 40%", Got: res.Ratio, Pass: res.Ratio >= 0.4})
+	}
+	return out
+}
+
+func uniq(vs ...int) []int {
+	var out []int
+	for _, v := range vs {
+		if len(out) == 0 || out[len(out)-1] != v {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,488 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// system is an event pipeline under test: the Thoughts pipeline or the
+// reference built from the bare libraries.
+type system interface {
+	// commit commits event seq in a transaction of its own and returns its
+	// ID once committed.
+	commit(ctx context.Context, seq int) (uuid.UUID, error)
+	// track makes the system report every event it handles to t.
+	track(t *tracker)
+	// stopped returns the error that stopped the system's processing, if it
+	// stopped by itself.
+	stopped() error
+}
+
+// tracker records when each event of a phase was committed and when it was
+// first handled. Every system reports an event handled once its handler has
+// returned success: for the pipeline, once the notification row is committed.
+type tracker struct {
+	start time.Time
+
+	mu       sync.Mutex
+	commits  map[uuid.UUID]time.Time
+	arrivals map[uuid.UUID]time.Time
+	last     time.Time // the latest first arrival
+
+	nCommitted atomic.Int64
+	nHandled   atomic.Int64
+	nRepeated  atomic.Int64 // deliveries after the first (redeliveries)
+}
+
+func newTracker(expected int) *tracker {
+	return &tracker{
+		start:    time.Now(),
+		commits:  make(map[uuid.UUID]time.Time, expected),
+		arrivals: make(map[uuid.UUID]time.Time, expected),
+	}
+}
+
+func (t *tracker) committed(id uuid.UUID, at time.Time) {
+	t.mu.Lock()
+	t.commits[id] = at
+	t.mu.Unlock()
+	t.nCommitted.Add(1)
+}
+
+func (t *tracker) handled(id uuid.UUID) {
+	now := time.Now()
+	t.mu.Lock()
+	_, seen := t.arrivals[id]
+	if !seen {
+		t.arrivals[id] = now
+		if now.After(t.last) {
+			t.last = now
+		}
+	}
+	t.mu.Unlock()
+	if seen {
+		t.nRepeated.Add(1)
+	} else {
+		t.nHandled.Add(1)
+	}
+}
+
+// latencies returns commit-to-handled latencies of the events that were both
+// committed and handled.
+func (t *tracker) latencies() []time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]time.Duration, 0, len(t.commits))
+	for id, c := range t.commits {
+		if a, ok := t.arrivals[id]; ok {
+			out = append(out, a.Sub(c))
+		}
+	}
+	return out
+}
+
+// writeTrace writes one line per event, in commit order: milliseconds since
+// the phase began at commit, and commit-to-handled latency in milliseconds.
+func (t *tracker) writeTrace(path string) error {
+	t.mu.Lock()
+	type row struct{ at, lat time.Duration }
+	rows := make([]row, 0, len(t.commits))
+	for id, c := range t.commits {
+		if a, ok := t.arrivals[id]; ok {
+			rows = append(rows, row{c.Sub(t.start), a.Sub(c)})
+		}
+	}
+	t.mu.Unlock()
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.at, b.at) })
+	var b strings.Builder
+	b.WriteString("commit_ms,latency_ms\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%.3f,%.3f\n", float64(r.at)/1e6, float64(r.lat)/1e6)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write trace: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write trace: %w", err)
+	}
+	return nil
+}
+
+func (t *tracker) commitTimes() map[uuid.UUID]time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return copyTimes(t.commits)
+}
+
+func copyTimes(m map[uuid.UUID]time.Time) map[uuid.UUID]time.Time {
+	out := make(map[uuid.UUID]time.Time, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (t *tracker) lastArrival() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.last
+}
+
+// Latency summarises commit-to-handled latencies, in milliseconds.
+type Latency struct {
+	Count int     `json:"count"`
+	Mean  float64 `json:"mean_ms"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P99   float64 `json:"p99_ms"`
+	P999  float64 `json:"p999_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+func summarise(ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ds)
+	ms := func(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Millisecond)*100) / 100 }
+	// Nearest rank: the smallest value with at least q of the samples at or
+	// below it.
+	q := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(ds)))) - 1
+		return ms(ds[max(0, min(i, len(ds)-1))])
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return Latency{
+		Count: len(ds), Mean: ms(sum / time.Duration(len(ds))),
+		P50: q(0.50), P90: q(0.90), P99: q(0.99), P999: q(0.999), Max: ms(ds[len(ds)-1]),
+	}
+}
+
+// Throughput is the result of the closed-loop phase.
+type Throughput struct {
+	Events int `json:"events"`
+	// Seconds from the first commit until the last event was handled.
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"events_per_sec"`
+	// CommitSeconds until every event was committed; CommitsPerSec is the
+	// rate the writers alone achieved while the pipeline ran.
+	CommitSeconds float64 `json:"commit_seconds"`
+	CommitsPerSec float64 `json:"commits_per_sec"`
+	// Repeated deliveries of already handled events.
+	Redelivered int64 `json:"redelivered"`
+	// OldestWriteTx is the age in seconds of the oldest transaction holding
+	// a transaction ID anywhere on the database server, the largest seen
+	// during the phase. watermill-sql reads a row only once every older
+	// transaction ended, so such a transaction, even in another database,
+	// holds back delivery (the forwarder on NATS, every handler on Postgres).
+	OldestWriteTx float64 `json:"oldest_write_tx_seconds"`
+}
+
+// OpenLoop is the result of the fixed-rate phase.
+type OpenLoop struct {
+	TargetRate float64 `json:"target_rate"`
+	// OfferedRate is the rate at which commits actually started.
+	OfferedRate float64 `json:"offered_rate"`
+	Events      int     `json:"events"`
+	// Late counts commits started more than 5 ms after their slot (the
+	// writer pool was saturated).
+	Late        int     `json:"late_starts"`
+	Latency     Latency `json:"latency"`
+	CommitP99   float64 `json:"commit_duration_p99_ms"`
+	Redelivered int64   `json:"redelivered"`
+	// OldestWriteTx: see Throughput.
+	OldestWriteTx float64 `json:"oldest_write_tx_seconds"`
+}
+
+// phases runs the warm-up, the throughput phase and the open-loop phase
+// against sys. seq numbers events across phases.
+type phases struct {
+	cfg      config
+	label    string
+	progress io.Writer
+	seq      int
+	// probe, if set, is a connection of its own for watching the server's
+	// oldest writing transaction.
+	probe *pgx.Conn
+}
+
+// watchOldestWriteTx samples, every 250 ms until stop is called, the age of
+// the oldest transaction with a transaction ID on the server; stop returns
+// the largest.
+func (p *phases) watchOldestWriteTx(ctx context.Context) (stop func() float64) {
+	if p.probe == nil {
+		return func() float64 { return 0 }
+	}
+	done := make(chan struct{})
+	result := make(chan float64, 1)
+	go func() {
+		var worst float64
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var age float64
+			err := p.probe.QueryRow(ctx, `SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8
+				FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()`).Scan(&age)
+			if err == nil {
+				worst = max(worst, age)
+			}
+			select {
+			case <-done:
+				result <- round(worst, 2)
+				return
+			case <-ctx.Done():
+				result <- round(worst, 2)
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var (
+		once  sync.Once
+		worst float64
+	)
+	return func() float64 {
+		once.Do(func() {
+			close(done)
+			worst = <-result
+		})
+		return worst
+	}
+}
+
+func (p *phases) warmup(ctx context.Context, sys system) error {
+	if p.cfg.Warmup == 0 {
+		return nil
+	}
+	tr := newTracker(p.cfg.Warmup)
+	sys.track(tr)
+	if _, err := p.closedLoop(ctx, sys, tr, "warm-up", p.cfg.Warmup); err != nil {
+		return err
+	}
+	return p.drain(ctx, sys, tr, "warm-up", p.cfg.Warmup)
+}
+
+func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error) {
+	n := p.cfg.N
+	tr := newTracker(n)
+	sys.track(tr)
+	oldest := p.watchOldestWriteTx(ctx)
+	defer oldest()
+	commitsDone, err := p.closedLoop(ctx, sys, tr, "throughput", n)
+	if err != nil {
+		return Throughput{}, err
+	}
+	if err := p.drain(ctx, sys, tr, "throughput", n); err != nil {
+		return Throughput{}, err
+	}
+	secs := tr.lastArrival().Sub(tr.start).Seconds()
+	commitSecs := commitsDone.Sub(tr.start).Seconds()
+	return Throughput{
+		Events: n, Seconds: round(secs, 3), EventsPerSec: round(float64(n)/secs, 0),
+		CommitSeconds: round(commitSecs, 3), CommitsPerSec: round(float64(n)/commitSecs, 0),
+		Redelivered: tr.nRepeated.Load(), OldestWriteTx: oldest(),
+	}, nil
+}
+
+// openLoop offers events at a fixed rate whatever the system's pace, each
+// commit in its own goroutine, and measures commit-to-handled latency. It
+// returns the tracker too, for cross-checks against stored rows.
+func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, error) {
+	total := int(math.Round(float64(p.cfg.Rate) * p.cfg.Duration.Seconds()))
+	total = max(total, 1)
+	tr := newTracker(total)
+	sys.track(tr)
+	stop := p.watch(tr, "latency", total)
+	defer stop()
+	oldest := p.watchOldestWriteTx(ctx)
+	defer oldest()
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Bounds goroutines if the system cannot keep up; a slot then starts
+	// late, which is counted.
+	sem := make(chan struct{}, 1024)
+	var (
+		wg        sync.WaitGroup
+		late      int
+		durMu     sync.Mutex
+		durations = make([]time.Duration, 0, total)
+	)
+	interval := time.Second / time.Duration(p.cfg.Rate)
+	start := time.Now()
+	var lastStart time.Time
+	for i := range total {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		lastStart = time.Now()
+		if lastStart.Sub(due) > 5*time.Millisecond {
+			late++
+		}
+		seq := p.seq + i
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			began := time.Now()
+			id, err := sys.commit(ctx, seq)
+			if err != nil {
+				cancel(fmt.Errorf("commit event %d: %w", seq, err))
+				return
+			}
+			at := time.Now()
+			tr.committed(id, at)
+			durMu.Lock()
+			durations = append(durations, at.Sub(began))
+			durMu.Unlock()
+		}()
+	}
+	wg.Wait()
+	p.seq += total
+	if err := context.Cause(ctx); err != nil {
+		return OpenLoop{}, nil, fmt.Errorf("%s latency: %w", p.label, err)
+	}
+	offered := float64(p.cfg.Rate)
+	if total > 1 && lastStart.After(start) {
+		offered = float64(total-1) / lastStart.Sub(start).Seconds()
+	}
+	stop()
+	if err := p.drain(ctx, sys, tr, "latency", total); err != nil {
+		return OpenLoop{}, nil, err
+	}
+	if p.cfg.TraceDir != "" {
+		if err := tr.writeTrace(filepath.Join(p.cfg.TraceDir, strings.ReplaceAll(p.label, " ", "-")+"-latency.csv")); err != nil {
+			return OpenLoop{}, nil, err
+		}
+	}
+	return OpenLoop{
+		TargetRate:    float64(p.cfg.Rate),
+		OfferedRate:   round(offered, 0),
+		Events:        total,
+		Late:          late,
+		Latency:       summarise(tr.latencies()),
+		CommitP99:     summarise(durations).P99,
+		Redelivered:   tr.nRepeated.Load(),
+		OldestWriteTx: oldest(),
+	}, tr, nil
+}
+
+// closedLoop commits n events with cfg.Writers concurrent writers, each
+// committing as fast as it can; it returns when the last commit returned.
+func (p *phases) closedLoop(ctx context.Context, sys system, tr *tracker, phase string, n int) (time.Time, error) {
+	stop := p.watch(tr, phase, n)
+	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	base := p.seq
+	for range min(p.cfg.Writers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				id, err := sys.commit(ctx, base+i)
+				if err != nil {
+					cancel(fmt.Errorf("commit event %d: %w", base+i, err))
+					return
+				}
+				tr.committed(id, time.Now())
+			}
+		}()
+	}
+	wg.Wait()
+	done := time.Now()
+	p.seq += n
+	if err := context.Cause(ctx); err != nil {
+		return time.Time{}, fmt.Errorf("%s %s: %w", p.label, phase, err)
+	}
+	return done, nil
+}
+
+// drain waits, polling every 20 ms, until want events of the phase were
+// handled, the system stops, or DrainTimeout passes.
+func (p *phases) drain(ctx context.Context, sys system, tr *tracker, phase string, want int) error {
+	stop := p.watch(tr, phase+" drain", want)
+	defer stop()
+	deadline := time.Now().Add(p.cfg.DrainTimeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if int(tr.nHandled.Load()) >= want {
+			return nil
+		}
+		if err := sys.stopped(); err != nil {
+			return fmt.Errorf("%s %s: %w", p.label, phase, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s %s: only %d of %d events handled after waiting %s (-drain-timeout)",
+				p.label, phase, tr.nHandled.Load(), want, p.cfg.DrainTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s %s: %w", p.label, phase, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// watch prints a progress line every cfg.Progress until stop is called.
+func (p *phases) watch(tr *tracker, phase string, want int) (stop func()) {
+	if p.cfg.Progress <= 0 || p.progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		t := time.NewTicker(p.cfg.Progress)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				secs := time.Since(tr.start).Seconds()
+				fmt.Fprintf(p.progress, "  %-22s %-16s %6.1fs  committed %6d/%d  handled %6d (%.0f/s)\n",
+					p.label, phase, secs, tr.nCommitted.Load(), want, tr.nHandled.Load(), float64(tr.nHandled.Load())/secs)
+			}
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
+}
+
+func round(v float64, places int) float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0
+	}
+	f := math.Pow(10, float64(places))
+	return math.Round(v*f) / f
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/adapters/outbox"
+	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
+	"github.com/thoughts-project/thoughts/adapters/pubsub"
+	"github.com/thoughts-project/thoughts/app/events"
+)
+
+// TestSmokeBothBackends runs the whole benchmark at a tiny scale — pipeline,
+// reference and handler alone, on both backends, against real PostgreSQL and
+// embedded NATS — and checks that what it reports adds up: every event made
+// exactly one notification, nothing was poisoned, every phase measured what
+// it offered, and the JSON round-trips.
+func TestSmokeBothBackends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts both event pipelines")
+	}
+	t.Parallel()
+	cfg := config{
+		N: 200, Writers: 4, Warmup: 20, Rate: 200, Duration: 500 * time.Millisecond,
+		Backends:  []string{pubsub.NATS, pubsub.Postgres},
+		Reference: true, HandlerAlone: true, HandlerEvents: 30, Users: 10,
+		DrainTimeout: time.Minute,
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	env := environment{
+		Database: func(_ context.Context, name string, migrated bool) (database, func(), error) {
+			db := pgtest.NewEmpty(t)
+			if migrated {
+				db = pgtest.New(t)
+			}
+			return database{Name: name, Pool: db.Pool}, func() {}, nil
+		},
+		Logger:   slog.New(slog.DiscardHandler),
+		Progress: &bytes.Buffer{},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	rep, err := benchmark(ctx, cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if len(rep.Backends) != 2 || rep.Backends[0].Backend != pubsub.NATS || rep.Backends[1].Backend != pubsub.Postgres {
+		t.Fatalf("backends = %+v", rep.Backends)
+	}
+	latencyEvents := 100 // 200/s for 0.5 s
+	for _, b := range rep.Backends {
+		want := int64(cfg.Warmup + cfg.N + latencyEvents)
+		if b.NotificationsExpected != want || b.NotificationsStored != want {
+			t.Errorf("%s: %d notifications stored, %d expected; want %d", b.Backend, b.NotificationsStored, b.NotificationsExpected, want)
+		}
+		if b.Poisoned != 0 {
+			t.Errorf("%s: %d poisoned", b.Backend, b.Poisoned)
+		}
+		for name, sys := range map[string]*SystemResult{"pipeline": &b.Pipeline, "reference": b.Reference} {
+			if sys == nil {
+				t.Fatalf("%s: no %s result", b.Backend, name)
+			}
+			tp, ol := sys.Throughput, sys.OpenLoop
+			if tp.Events != cfg.N || tp.EventsPerSec <= 0 || tp.Seconds <= 0 || tp.CommitsPerSec <= 0 {
+				t.Errorf("%s %s throughput = %+v", b.Backend, name, tp)
+			}
+			lat := ol.Latency
+			if ol.Events != latencyEvents || lat.Count != latencyEvents {
+				t.Errorf("%s %s: %d events offered, %d latencies; want %d", b.Backend, name, ol.Events, lat.Count, latencyEvents)
+			}
+			if !(lat.P50 > 0 && lat.P50 <= lat.P99 && lat.P99 <= lat.Max) {
+				t.Errorf("%s %s latency = %+v", b.Backend, name, lat)
+			}
+		}
+		if b.RowIDLatency.Count != latencyEvents {
+			t.Errorf("%s: row-ID latencies of %d events, want %d", b.Backend, b.RowIDLatency.Count, latencyEvents)
+		}
+		if want := b.Pipeline.Throughput.EventsPerSec / b.Reference.Throughput.EventsPerSec; b.Ratio <= 0 || b.Ratio < want-0.001 || b.Ratio > want+0.001 {
+			t.Errorf("%s: ratio %v, want %v", b.Backend, b.Ratio, want)
+		}
+		if len(b.HandlerAlone) != 2 || b.HandlerAlone[0].Concurrency != 1 || b.HandlerAlone[1].Concurrency != cfg.Writers {
+			t.Errorf("%s: handler alone = %+v", b.Backend, b.HandlerAlone)
+		}
+		for _, h := range b.HandlerAlone {
+			if h.Events != cfg.HandlerEvents || h.EventsPerSec <= 0 || h.Latency.Count != cfg.HandlerEvents {
+				t.Errorf("%s: handler alone = %+v", b.Backend, h)
+			}
+		}
+		if len(b.Targets) != 3 {
+			t.Errorf("%s: targets = %+v", b.Backend, b.Targets)
+		}
+	}
+
+	var out bytes.Buffer
+	printTable(&out, rep)
+	for _, want := range []string{"nats", "postgres", "≥ 3000", "≤ 50 ms", "≤ 100 ms", "≥ 40%"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	path, err := writeJSON(filepath.Join(t.TempDir(), "results"), rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Backends) != 2 || back.Backends[1].Pipeline.Throughput != rep.Backends[1].Pipeline.Throughput {
+		t.Errorf("JSON round trip changed the report: %s", raw)
+	}
+	if !strings.HasPrefix(filepath.Base(path), "events-") {
+		t.Errorf("result file %s", path)
+	}
+}
+
+// TestReferencePayloadMatchesPipeline: the reference's messages carry a
+// payload of the size of a LikeAdded event and the same metadata keys.
+func TestReferencePayloadMatchesPipeline(t *testing.T) {
+	t.Parallel()
+	id := uuid.Must(uuid.NewV7())
+	env := events.New(events.WithCorrelationID(context.Background(), uuid.NewString()), uuid.New(),
+		events.LikeAdded{LikeID: uuid.New(), UserID: uuid.New(), ThoughtID: uuid.New()}, time.Now())
+	msg, err := outbox.ToMessage(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := refMessage(id)
+	if len(ref.Payload) != len(msg.Payload) || len(ref.Payload) != payloadBytes {
+		t.Errorf("payload sizes: reference %d, pipeline %d, payloadBytes %d", len(ref.Payload), len(msg.Payload), payloadBytes)
+	}
+	if _, err := events.Unmarshal(ref.Payload); err != nil {
+		t.Errorf("reference payload is not a LikeAdded: %v", err)
+	}
+	for k := range msg.Metadata {
+		if _, ok := ref.Metadata[k]; !ok {
+			t.Errorf("reference metadata lacks %s", k)
+		}
+	}
+	if len(ref.Metadata) != len(msg.Metadata) {
+		t.Errorf("metadata: reference %v, pipeline %v", ref.Metadata, msg.Metadata)
+	}
+}
+
+func TestSummariseNearestRank(t *testing.T) {
+	t.Parallel()
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- { // 1..100 ms, unsorted
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	got := summarise(ds)
+	want := Latency{Count: 100, Mean: 50.5, P50: 50, P90: 90, P99: 99, P999: 100, Max: 100}
+	if got != want {
+		t.Errorf("summarise = %+v, want %+v", got, want)
+	}
+	if (summarise(nil) != Latency{}) {
+		t.Error("summarise(nil) is not empty")
+	}
+}
+
+func TestUUIDV7Time(t *testing.T) {
+	t.Parallel()
+	before := time.Now()
+	id := uuid.Must(uuid.NewV7())
+	after := time.Now()
+	at := uuidV7Time(id)
+	// google/uuid keeps the time to 256 ns; it may step forward by a tick to
+	// stay monotonic.
+	if at.Before(before.Add(-time.Microsecond)) || at.After(after.Add(time.Microsecond)) {
+		t.Errorf("uuidV7Time = %s, want between %s and %s", at, before, after)
+	}
+}
+
+func TestCastNeverSelfLikes(t *testing.T) {
+	t.Parallel()
+	c := cast{}
+	for range 7 {
+		c.authors = append(c.authors, uuid.New())
+		c.likers = append(c.likers, uuid.New())
+		c.thoughts = append(c.thoughts, uuid.New())
+	}
+	authorOf := map[uuid.UUID]uuid.UUID{}
+	for i, th := range c.thoughts {
+		authorOf[th] = c.authors[i]
+	}
+	seen := map[[2]uuid.UUID]bool{}
+	for seq := range 49 {
+		liker, th := c.like(seq)
+		if liker == authorOf[th] {
+			t.Fatalf("event %d: %s likes their own thought", seq, liker)
+		}
+		seen[[2]uuid.UUID{liker, th}] = true
+	}
+	if len(seen) != 49 {
+		t.Errorf("49 events cover %d (liker, thought) pairs, want all 49", len(seen))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	good := config{N: 10, Writers: 1, Rate: 1, Duration: time.Second, Backends: []string{"nats"}, Users: 2, HandlerEvents: 1, DrainTimeout: time.Second}
+	if err := good.validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func(*config){
+		"no events":       func(c *config) { c.N = 0 },
+		"no writers":      func(c *config) { c.Writers = 0 },
+		"no rate":         func(c *config) { c.Rate = 0 },
+		"unknown backend": func(c *config) { c.Backends = []string{"kafka"} },
+		"no backend":      func(c *config) { c.Backends = nil },
+		"one user":        func(c *config) { c.Users = 1 },
+		"huge duration":   func(c *config) { c.Duration = time.Hour },
+	} {
+		c := good
+		mutate(&c)
+		if err := c.validate(); err == nil {
+			t.Errorf("%s: validate accepted %+v", name, c)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+// printTable writes the summary: one row per backend, then the targets.
+func printTable(w io.Writer, rep Report) {
+	fmt.Fprintf(w, "\nThoughts event pipeline vs bare libraries — %s, %d CPUs, load %s → %s, PostgreSQL %s\n",
+		rep.StartedAt.Format("2006-01-02 15:04 UTC"), rep.Host.CPUs, rep.Host.LoadAvgBefore, rep.Host.LoadAvgAfter, rep.Host.Postgres)
+	fmt.Fprintf(w, "N=%d events, %d writers, %d-byte payloads; latency at %d events/s offered for %.0fs (open loop)\n\n",
+		rep.Config.N, rep.Config.Writers, rep.Config.PayloadBytes, rep.Config.Rate, rep.Config.DurationSecs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backend\tevents/s\treference events/s\tratio\tp50 ms\tp99 ms\tmax ms\treference p50 ms\treference p99 ms\t")
+	for _, b := range rep.Backends {
+		lat := b.Pipeline.OpenLoop.Latency
+		refEPS, ratio, refP50, refP99 := "-", "-", "-", "-"
+		if r := b.Reference; r != nil {
+			refEPS = fmt.Sprintf("%.0f", r.Throughput.EventsPerSec)
+			ratio = fmt.Sprintf("%.0f%%", 100*b.Ratio)
+			refP50 = fmt.Sprintf("%.1f", r.OpenLoop.Latency.P50)
+			refP99 = fmt.Sprintf("%.1f", r.OpenLoop.Latency.P99)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n",
+			b.Backend, b.Pipeline.Throughput.EventsPerSec, refEPS, ratio, lat.P50, lat.P99, lat.Max, refP50, refP99)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\ntargets (issue 3):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, b := range rep.Backends {
+		for _, t := range b.Targets {
+			verdict := "MISS"
+			if t.Pass {
+				verdict = "PASS"
+			}
+			got := fmt.Sprintf("%.1f", t.Got)
+			switch {
+			case strings.Contains(t.Want, "%"):
+				got = fmt.Sprintf("%.0f%%", 100*t.Got)
+			case strings.Contains(t.Want, "ms"):
+				got = fmt.Sprintf("%.1f ms", t.Got)
+			default:
+				got = fmt.Sprintf("%.0f", t.Got)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", b.Backend, t.Name, t.Want, got, verdict)
+		}
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\ndetails:")
+	for _, b := range rep.Backends {
+		tp := b.Pipeline.Throughput
+		fmt.Fprintf(w, "  %s pipeline: writers committed %.0f/s while it ran; %d notifications stored for %d events, %d poisoned, %d redelivered\n",
+			b.Backend, tp.CommitsPerSec, b.NotificationsStored, b.NotificationsExpected, b.Poisoned, tp.Redelivered+b.Pipeline.OpenLoop.Redelivered)
+		ol := b.Pipeline.OpenLoop
+		fmt.Fprintf(w, "  %s pipeline latency: offered %.0f/s (%d late starts), commit p99 %.1f ms; handler-return p50/p99 %.1f/%.1f ms, row-ID p50/p99 %.1f/%.1f ms\n",
+			b.Backend, ol.OfferedRate, ol.Late, ol.CommitP99, ol.Latency.P50, ol.Latency.P99, b.RowIDLatency.P50, b.RowIDLatency.P99)
+		fmt.Fprintf(w, "  %s pipeline: oldest writing transaction on the server: %.1fs during throughput, %.1fs during latency\n",
+			b.Backend, tp.OldestWriteTx, ol.OldestWriteTx)
+		if r := b.Reference; r != nil {
+			fmt.Fprintf(w, "  %s reference: writers committed %.0f/s while it ran; offered %.0f/s (%d late starts); oldest writing transaction %.1fs / %.1fs\n",
+				b.Backend, r.Throughput.CommitsPerSec, r.OpenLoop.OfferedRate, r.OpenLoop.Late, r.Throughput.OldestWriteTx, r.OpenLoop.OldestWriteTx)
+		}
+		for _, h := range b.HandlerAlone {
+			fmt.Fprintf(w, "  %s notification handler alone, %d goroutine(s): %.0f events/s (p50 %.2f ms, p99 %.2f ms per event)\n",
+				b.Backend, h.Concurrency, h.EventsPerSec, h.Latency.P50, h.Latency.P99)
+		}
+	}
+}
+
+// writeJSON writes rep to dir/events-<UTC timestamp>.json.
+func writeJSON(dir string, rep Report) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "events-"+rep.StartedAt.Format("20060102T150405Z")+".json")
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encode results: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("write results: %w", err)
+	}
+	return path, nil
+}

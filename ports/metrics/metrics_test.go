@@ -1,0 +1,52 @@
+package metrics_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/mux"
+
+	"github.com/thoughts-project/thoughts/ports/metrics"
+)
+
+// TestRequestsCountedByRouteTemplate: requests are labelled with their route
+// template (one series per route, not per thought), unmatched ones as such,
+// and /metrics serves them.
+func TestRequestsCountedByRouteTemplate(t *testing.T) {
+	t.Parallel()
+	m, err := metrics.NewHTTP(metrics.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mux.NewRouter()
+	r.HandleFunc("/api/v1/thoughts/{id}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }).Methods(http.MethodGet)
+	m.Routes(r)
+	srv := httptest.NewServer(m.Middleware(r))
+	defer srv.Close()
+	for _, path := range []string{"/api/v1/thoughts/1", "/api/v1/thoughts/2", "/nowhere"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`thoughts_http_requests_total{method="GET",route="/api/v1/thoughts/{id}",status="418"} 2`,
+		`thoughts_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`thoughts_http_request_duration_seconds_count{method="GET",route="/api/v1/thoughts/{id}"} 2`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

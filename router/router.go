@@ -1,0 +1,269 @@
+// Package router runs Thoughts' event handlers on a Watermill Router: one
+// durable consumer per handler and topic, a fixed middleware chain (correlation
+// ID, poison queue, retry, timeout, recoverer), and the decoding of every
+// message into an events.Envelope before a handler sees it.
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/components/metrics"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/thoughts-project/thoughts/adapters/logs"
+	"github.com/thoughts-project/thoughts/app/events"
+)
+
+// PoisonTopic receives the messages handlers gave up on.
+const PoisonTopic = "thoughts.poison"
+
+// Handler is one side effect of events: it gets its own durable consumer on
+// each of its topics, so its failures and retries never hold up another
+// handler. Handle must be idempotent: delivery is at least once.
+type Handler struct {
+	// Name identifies the handler's consumers; lower-case letters, digits,
+	// - and _. Renaming a handler starts its consumers afresh.
+	Name   string
+	Topics []string
+	Handle func(ctx context.Context, env events.Envelope) error
+}
+
+var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// Policy is how long a message may be worked on and how failures are retried.
+type Policy struct {
+	// MaxRetries after the first attempt; then the message is poisoned.
+	MaxRetries int
+	// InitialInterval is the first pause between attempts; each next pause
+	// is Multiplier times longer, up to MaxInterval.
+	InitialInterval time.Duration
+	Multiplier      float64
+	MaxInterval     time.Duration
+	// Timeout bounds each attempt.
+	Timeout time.Duration
+}
+
+// DefaultPolicy retries five times over about seven seconds of pauses (a
+// failure that outlasts that is not transient) and gives each attempt ten
+// seconds.
+func DefaultPolicy() Policy {
+	return Policy{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, Multiplier: 2, MaxInterval: 2 * time.Second, Timeout: 10 * time.Second}
+}
+
+func (p Policy) validate() error {
+	if p.MaxRetries < 0 || p.InitialInterval <= 0 || p.Multiplier < 1 || p.MaxInterval < p.InitialInterval || p.Timeout <= 0 {
+		return fmt.Errorf("retry policy %+v: need MaxRetries >= 0, InitialInterval > 0, Multiplier >= 1, MaxInterval >= InitialInterval, Timeout > 0", p)
+	}
+	return nil
+}
+
+// Span is the longest the router may hold one message: every attempt running
+// into its timeout plus every pause between attempts. Watermill's Retry
+// advances its backoff twice per failure when ShouldRetry is set (once to tell
+// ShouldRetry the next delay, once to wait), so the pauses counted here are
+// every other step of the exponential sequence.
+func (p Policy) Span() time.Duration {
+	span := time.Duration(p.MaxRetries+1) * p.Timeout
+	interval := float64(p.InitialInterval)
+	for range p.MaxRetries {
+		interval = min(interval*p.Multiplier, float64(p.MaxInterval))
+		span += time.Duration(interval)
+		interval = min(interval*p.Multiplier, float64(p.MaxInterval))
+	}
+	return span
+}
+
+// AckWait is the redelivery timeout the backend needs: Span plus a margin for
+// acking. A message held longer than its AckWait would be redelivered while
+// still being retried, and handled twice in parallel.
+func (p Policy) AckWait() time.Duration {
+	s := p.Span()
+	return s + max(s/5, 2*time.Second)
+}
+
+// Config builds a Router.
+type Config struct {
+	Handlers []Handler
+	// Subscriber returns the subscriber reading as the named handler (its
+	// durable consumers / consumer group). The router closes it.
+	Subscriber func(handler string) (message.Subscriber, error)
+	// PoisonPublisher publishes to PoisonTopic. The caller closes it after
+	// the router.
+	PoisonPublisher message.Publisher
+	Policy          Policy
+	// CloseTimeout bounds how long Close waits for in-flight messages.
+	CloseTimeout time.Duration
+	Logger       *slog.Logger
+	// Metrics, if set, receives Watermill's router metrics and the count of
+	// poisoned messages.
+	Metrics prometheus.Registerer
+}
+
+// Router runs the handlers.
+type Router struct {
+	wm  *message.Router
+	log *slog.Logger
+}
+
+// New builds the router; Run starts it.
+func New(cfg Config) (*Router, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := cfg.Policy.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.PoisonPublisher == nil || cfg.Subscriber == nil {
+		return nil, errors.New("router needs a poison publisher and subscribers")
+	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = 30 * time.Second
+	}
+	var names []string
+	for _, h := range cfg.Handlers {
+		switch {
+		case !validName.MatchString(h.Name):
+			return nil, fmt.Errorf("handler name %q: use lower-case letters, digits, - and _", h.Name)
+		case slices.Contains(names, h.Name):
+			return nil, fmt.Errorf("handler %q registered twice", h.Name)
+		case len(h.Topics) == 0 || h.Handle == nil:
+			return nil, fmt.Errorf("handler %q needs topics and a Handle func", h.Name)
+		}
+		names = append(names, h.Name)
+	}
+
+	wm, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, logs.Watermill(cfg.Logger))
+	if err != nil {
+		return nil, fmt.Errorf("create router: %w", err)
+	}
+	r := &Router{wm: wm, log: cfg.Logger}
+
+	var poisoned *prometheus.CounterVec
+	if cfg.Metrics != nil {
+		// Added first, so outermost: it times the whole chain, retries included.
+		metrics.NewPrometheusMetricsBuilder(cfg.Metrics, "", "").AddPrometheusRouterMetrics(wm)
+		poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "thoughts_events_poisoned_total",
+			Help: "Messages sent to the poison queue, by handler.",
+		}, []string{"handler"})
+		if err := cfg.Metrics.Register(poisoned); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("register poison metric: %w", err)
+			}
+			poisoned = are.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
+
+	poison, err := middleware.PoisonQueueWithFilter(
+		&poisonPublisher{pub: cfg.PoisonPublisher, log: cfg.Logger, counter: poisoned},
+		PoisonTopic,
+		// A message abandoned because the router is closing is not poison:
+		// it is left unacked and delivered again.
+		func(err error) bool { return !errors.Is(err, context.Canceled) },
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create poison queue: %w", err)
+	}
+	p := cfg.Policy
+	retry := middleware.Retry{
+		MaxRetries:      p.MaxRetries,
+		InitialInterval: p.InitialInterval,
+		Multiplier:      p.Multiplier,
+		MaxInterval:     p.MaxInterval,
+		// Timeout runs inside Retry: without a fresh context per attempt, the
+		// first attempt's expired deadline would fail every later one.
+		ResetContextOnRetry: true,
+		// An undecodable payload fails the same way every time: poison it at
+		// once. A cancelled context means the router is closing.
+		ShouldRetry: func(rp middleware.RetryParams) bool {
+			return !errors.Is(rp.Err, events.ErrUndecodable) && !errors.Is(rp.Err, context.Canceled)
+		},
+	}
+	// Middleware added first runs outermost.
+	wm.AddMiddleware(
+		// 1. CorrelationID: messages a handler returns inherit the incoming
+		//    message's correlation ID.
+		middleware.CorrelationID,
+		// 2. PoisonQueue outside Retry: a message is poisoned only once its
+		//    retries are spent (inside Retry it would be poisoned on its first
+		//    error, Watermill #645). The poisoned copy keeps UUID, payload and
+		//    metadata, and gains reason_poisoned, topic_poisoned and
+		//    handler_poisoned; the original is then acked.
+		poison,
+		// 3. Retry with exponential backoff; the backend's AckWait covers its
+		//    whole span (Policy.AckWait), so the broker does not redeliver a
+		//    message while it is being retried.
+		retry.Middleware,
+		// 4. Timeout: each attempt gets its own deadline.
+		middleware.Timeout(p.Timeout),
+		// 5. Recoverer innermost: a panic becomes an error, which is retried
+		//    and eventually poisoned like any other.
+		middleware.Recoverer,
+	)
+
+	var subs []message.Subscriber
+	for _, h := range cfg.Handlers {
+		sub, err := cfg.Subscriber(h.Name)
+		if err != nil {
+			for _, s := range subs {
+				_ = s.Close()
+			}
+			return nil, fmt.Errorf("subscriber for handler %s: %w", h.Name, err)
+		}
+		subs = append(subs, sub)
+		for _, topic := range h.Topics {
+			wm.AddConsumerHandler(h.Name+":"+topic, topic, sub, r.handle(h))
+		}
+	}
+	return r, nil
+}
+
+// Run handles messages until Close (or until ctx is cancelled, which stops
+// the subscriptions).
+func (r *Router) Run(ctx context.Context) error { return r.wm.Run(ctx) }
+
+// Running is closed once every handler is subscribed.
+func (r *Router) Running() chan struct{} { return r.wm.Running() }
+
+// Close stops the subscriptions and waits, up to CloseTimeout, for in-flight
+// messages. Their contexts are cancelled: a handler interrupted this way has
+// its message nacked, to be delivered again (at once to another process on
+// NATS, on the next read on Postgres); nothing is acked unprocessed.
+func (r *Router) Close() error { return r.wm.Close() }
+
+// handle adapts h to Watermill: decode, put the correlation ID into the
+// context, call, log.
+func (r *Router) handle(h Handler) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		ctx := events.WithCorrelationID(msg.Context(), msg.Metadata.Get(events.MetaCorrelationID))
+		log := r.log.With("handler", h.Name, "event_id", msg.UUID, "topic", message.SubscribeTopicFromCtx(ctx))
+		// Errors are returned as they are: the poisoned copy's metadata and
+		// the log lines already name the handler, event and topic.
+		env, err := Decode(msg)
+		if err != nil {
+			log.ErrorContext(ctx, "undecodable event; poisoning it", "err", err)
+			return err
+		}
+		log = log.With("event_type", env.Event.EventType())
+		msg.SetContext(ctx)
+		if err := h.Handle(ctx, env); err != nil {
+			if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+				log.InfoContext(ctx, "handler interrupted by shutdown; the event will be delivered again", "err", err)
+				return errors.Join(err, context.Canceled)
+			}
+			log.WarnContext(ctx, "handler failed", "err", err)
+			return err
+		}
+		log.DebugContext(ctx, "event handled")
+		return nil
+	}
+}
