@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/app"
 	"github.com/thoughts-project/thoughts/router"
@@ -22,6 +23,51 @@ import (
 // processes, which an embedded broker cannot connect.
 var errSplitNeedsBroker = errors.New("NATS_URL: with EVENTS_BACKEND=nats, `thoughts api` and `thoughts router` need a shared NATS server; " +
 	"set NATS_URL, use EVENTS_BACKEND=postgres, or run everything in one process with `thoughts serve`")
+
+// eventSubscribers is how many messages of one topic each handler works on
+// at once in a process (NATS: queue subscriptions to the handler's durable
+// consumer; on Postgres a consumer group reads serially whatever the count).
+// Each message is still held by one subscription from delivery to ack, and
+// AckWait covers its whole retry span, so a message being retried is never
+// delivered again in parallel. One subscription, each message acked
+// synchronously before the next, made the pipeline as slow as one handler
+// transaction plus two round trips to NATS.
+const eventSubscribers = 8
+
+// eventHandlerConns sizes the event handlers' own database pool: with
+// eventSubscribers messages in flight per topic they would otherwise queue
+// for the connections the HTTP API uses, and the API for theirs.
+const eventHandlerConns = 16
+
+// handlerApplication is the application the event handlers run with, on a
+// pool of their own (closed by the caller after the router stopped).
+//
+// On Postgres the handlers commit without waiting for the WAL flush
+// (synchronous_commit=off): the subscriber acks a message by a synchronous
+// commit made after the handler's, and a flush writes the WAL in order, so an
+// acked message's effects are always on disk with its ack. A crash can only
+// lose the effects of messages not yet acked, which are delivered again. The
+// batch's ack is then the one flush for up to BatchSize events instead of one
+// per event. On NATS the ack goes to the broker, not to this WAL: the handlers
+// commit synchronously.
+func handlerApplication(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (app.Application, *pgxpool.Pool, error) {
+	pcfg := pool.Config()
+	pcfg.MaxConns, pcfg.MinConns = eventHandlerConns, 0
+	if cfg.EventsBackend == pubsub.Postgres {
+		pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	}
+	hp, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return app.Application{}, nil, fmt.Errorf("create event handler pool: %w", err)
+	}
+	uow, err := unitOfWork(cfg, logger, hp)
+	if err != nil {
+		hp.Close()
+		return app.Application{}, nil, err
+	}
+	// Event handlers need no password hasher or token issuer.
+	return app.New(app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp)}), hp, nil
+}
 
 // broker opens the event backend. With NATS and no NATS_URL it starts the
 // embedded server if embedded allows it.
@@ -74,8 +120,13 @@ func openBroker(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxp
 		AckWait:        policy.AckWait(),
 		// See pubsub.Config.MaxAckPending for the trade-off.
 		MaxAckPending: 64,
-		CloseTimeout:  cfg.ShutdownTimeout,
-		Logger:        logger,
+		Subscribers:   eventSubscribers,
+		// Handlers are idempotent: a lost ack costs a redelivery that
+		// stores nothing, and waiting for each ack's confirmation halved
+		// the throughput.
+		AckAsync:     true,
+		CloseTimeout: cfg.ShutdownTimeout,
+		Logger:       logger,
 	})
 	if err != nil {
 		b.close()

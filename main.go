@@ -161,7 +161,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, all bool) error
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if all {
-		p, err := startProcessing(ctx, b, application, reg, logger, cfg)
+		handlerApp, handlerPool, err := handlerApplication(ctx, cfg, logger, pool)
+		if err != nil {
+			return err
+		}
+		defer handlerPool.Close()
+		p, err := startProcessing(ctx, b, handlerApp, reg, logger, cfg)
 		if err != nil {
 			return err
 		}
@@ -219,7 +224,12 @@ func runRouter(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	p, err := startProcessing(ctx, b, application, reg, logger, cfg)
+	handlerApp, handlerPool, err := handlerApplication(ctx, cfg, logger, pool)
+	if err != nil {
+		return err
+	}
+	defer handlerPool.Close()
+	p, err := startProcessing(ctx, b, handlerApp, reg, logger, cfg)
 	if err != nil {
 		return err
 	}

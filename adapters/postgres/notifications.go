@@ -34,7 +34,11 @@ func shownTo(n int) string {
 
 // Add inserts n if its guards hold (see command.TxNotifications): checking
 // them in the INSERT itself leaves no gap for a block or deletion to slip in,
-// and costs one round trip.
+// and costs one round trip. The thought it is about is read FOR SHARE: a
+// deletion (which locks the row FOR UPDATE) waits until the transaction of
+// the INSERT ends, and one that committed first is seen (the row is
+// re-checked after the wait), so the ThoughtDeleted handler, which runs after
+// the deletion committed, finds whatever was stored.
 func (r Notifications) Add(ctx context.Context, n domain.Notification) (bool, error) {
 	tag, err := r.db.Exec(ctx, `INSERT INTO notifications
 		(id, event_id, type, recipient_id, actor_id, thought_id, correlation_id, created_at)
@@ -44,11 +48,36 @@ func (r Notifications) Add(ctx context.Context, n domain.Notification) (bool, er
 		AND NOT EXISTS (SELECT 1 FROM blocks b
 			WHERE (b.blocker_id = $4::uuid AND b.blocked_id = $5::uuid) OR (b.blocker_id = $5::uuid AND b.blocked_id = $4::uuid))
 		AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM thoughts t
-			WHERE t.id = $6::uuid AND t.deleted_at IS NULL AND `+visibleTo(4)+`))
+			WHERE t.id = $6::uuid AND t.deleted_at IS NULL AND `+visibleTo(4)+` FOR SHARE))
 		ON CONFLICT (event_id, type, recipient_id) DO NOTHING`,
 		n.ID, n.EventID, string(n.Type), n.RecipientID, n.ActorID, n.ThoughtID, n.CorrelationID, n.CreatedAt)
 	if err != nil {
 		return false, fmt.Errorf("insert %s notification for %s: %w", n.Type, n.RecipientID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// AddToAuthor inserts n addressed to the author of n.ThoughtID, with Add's
+// guards and lock, in one statement: the author is read in the INSERT, not
+// before it. An author always sees their own thought, so the visibility rule
+// has nothing to check.
+func (r Notifications) AddToAuthor(ctx context.Context, n domain.Notification) (bool, error) {
+	if n.ThoughtID == nil {
+		return false, fmt.Errorf("insert %s notification: no thought", n.Type)
+	}
+	tag, err := r.db.Exec(ctx, `INSERT INTO notifications
+		(id, event_id, type, recipient_id, actor_id, thought_id, correlation_id, created_at)
+		SELECT $1::uuid, $2::uuid, $3::text, t.author_id, $4::uuid, t.id, $6::text, $7::timestamptz
+		FROM thoughts t
+		WHERE t.id = $5::uuid AND t.deleted_at IS NULL AND t.author_id <> $4::uuid
+		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid)
+		AND NOT EXISTS (SELECT 1 FROM blocks b
+			WHERE (b.blocker_id = t.author_id AND b.blocked_id = $4::uuid) OR (b.blocker_id = $4::uuid AND b.blocked_id = t.author_id))
+		FOR SHARE OF t
+		ON CONFLICT (event_id, type, recipient_id) DO NOTHING`,
+		n.ID, n.EventID, string(n.Type), n.ActorID, *n.ThoughtID, n.CorrelationID, n.CreatedAt)
+	if err != nil {
+		return false, fmt.Errorf("insert %s notification about %s: %w", n.Type, *n.ThoughtID, err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -62,13 +91,10 @@ func (r Notifications) DeleteAboutThought(ctx context.Context, thoughtID uuid.UU
 	return tag.RowsAffected(), nil
 }
 
-// LockThought loads a thought FOR SHARE: concurrent notification handlers do
-// not wait for each other, but a deletion (which locks the row FOR UPDATE)
-// waits until this transaction ends, and this read sees a deletion that
-// committed first.
-func (r Notifications) LockThought(ctx context.Context, id uuid.UUID) (domain.Thought, error) {
+// Thought loads a thought, tombstone or not, without locking it.
+func (r Notifications) Thought(ctx context.Context, id uuid.UUID) (domain.Thought, error) {
 	var t domain.Thought
-	err := r.db.QueryRow(ctx, `SELECT `+thoughtColumns+` FROM thoughts t WHERE t.id = $1 FOR SHARE`, id).Scan(thoughtDest(&t)...)
+	err := r.db.QueryRow(ctx, `SELECT `+thoughtColumns+` FROM thoughts t WHERE t.id = $1`, id).Scan(thoughtDest(&t)...)
 	if err != nil {
 		return domain.Thought{}, notFound(err, "thought")
 	}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -195,46 +196,96 @@ func TestNotificationRepository(t *testing.T) {
 	}
 }
 
-// LockThought must keep a deletion out until the notification is stored, and
-// must see a deletion that committed first: that is what stops a notification
-// about a deleted thought from outliving the ThoughtDeleted handler.
-func TestLockThoughtHoldsOffDeletion(t *testing.T) {
+// Add and AddToAuthor must keep a deletion out until their transaction ends
+// (without an explicit one, until their statement commits) and must see a
+// deletion that committed first: that is what stops a notification about a
+// deleted thought from outliving the ThoughtDeleted handler, which runs once
+// the deletion committed.
+func TestAddHoldsOffDeletion(t *testing.T) {
 	t.Parallel()
 	f := newNotificationFixture(t)
-	alice := f.user("alice")
-	th := f.thought(alice, "hello", "public")
-	err := f.in(func(ctx context.Context, r command.TxNotifications) error {
-		if _, err := r.LockThought(ctx, th); err != nil {
-			return err
-		}
-		// The delete command locks the row FOR UPDATE: it must wait.
-		_, err := f.db.Pool.Exec(ctx, `SELECT 1 FROM thoughts WHERE id = $1 FOR UPDATE NOWAIT`, th)
-		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
-			t.Errorf("FOR UPDATE while locked: %v, want lock_not_available", err)
-		}
-		// Another notification handler does not wait.
-		_, err = f.db.Pool.Exec(ctx, `SELECT 1 FROM thoughts WHERE id = $1 FOR SHARE NOWAIT`, th)
+	alice, bob, carol := f.user("alice"), f.user("bob"), f.user("carol")
+	th := f.thought(alice, "hello @carol", "public")
+	for name, add := range map[string]func(ctx context.Context, r command.TxNotifications) (bool, error){
+		"AddToAuthor": func(ctx context.Context, r command.TxNotifications) (bool, error) {
+			return r.AddToAuthor(ctx, newNotification(domain.NotificationLike, uuid.Nil, bob, &th))
+		},
+		"Add": func(ctx context.Context, r command.TxNotifications) (bool, error) {
+			return r.Add(ctx, newNotification(domain.NotificationMention, carol, alice, &th))
+		},
+	} {
+		err := f.in(func(ctx context.Context, r command.TxNotifications) error {
+			if added, err := add(ctx, r); err != nil || !added {
+				return fmt.Errorf("%s = %v, %v; want stored", name, added, err)
+			}
+			// The delete command locks the row FOR UPDATE: it must wait.
+			_, err := f.db.Pool.Exec(ctx, `SELECT 1 FROM thoughts WHERE id = $1 FOR UPDATE NOWAIT`, th)
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+				t.Errorf("%s: FOR UPDATE while stored: %v, want lock_not_available", name, err)
+			}
+			// Another notification handler does not wait.
+			_, err = f.db.Pool.Exec(ctx, `SELECT 1 FROM thoughts WHERE id = $1 FOR SHARE NOWAIT`, th)
+			if err != nil {
+				t.Errorf("%s: FOR SHARE while stored: %v", name, err)
+			}
+			return nil
+		})
 		if err != nil {
-			t.Errorf("FOR SHARE while locked: %v", err)
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	f.exec(`UPDATE thoughts SET content = '', deleted_at = now() WHERE id = $1`, th)
-	err = f.in(func(ctx context.Context, r command.TxNotifications) error {
-		got, err := r.LockThought(ctx, th)
-		if err != nil || !got.Deleted() {
-			t.Errorf("LockThought after deletion = %+v, %v; want a tombstone", got, err)
+	// Outside a transaction, as the handler runs them.
+	r := f.uow.Notifications()
+	ctx := context.Background()
+	if added, err := r.AddToAuthor(ctx, newNotification(domain.NotificationBoost, uuid.Nil, bob, &th)); err != nil || added {
+		t.Errorf("AddToAuthor about a deleted thought = %v, %v; want nothing stored", added, err)
+	}
+	if added, err := r.Add(ctx, newNotification(domain.NotificationReply, carol, alice, &th)); err != nil || added {
+		t.Errorf("Add about a deleted thought = %v, %v; want nothing stored", added, err)
+	}
+	got, err := r.Thought(ctx, th)
+	if err != nil || !got.Deleted() {
+		t.Errorf("Thought after deletion = %+v, %v; want a tombstone", got, err)
+	}
+	if _, err := r.Thought(ctx, uuid.New()); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("unknown thought: %v, want ErrNotFound", err)
+	}
+}
+
+// AddToAuthor finds the recipient itself and applies Add's rules: no
+// self-notification, none across a block, one per event; outside a
+// transaction each call commits on its own.
+func TestAddToAuthor(t *testing.T) {
+	t.Parallel()
+	f := newNotificationFixture(t)
+	alice, bob, mallory := f.user("alice"), f.user("bob"), f.user("mallory")
+	th := f.thought(alice, "hello", "public")
+	f.exec(`INSERT INTO blocks (blocker_id, blocked_id, id, created_at) VALUES ($1, $2, $3, now())`, alice, mallory, uuid.Must(uuid.NewV7()))
+	r := f.uow.Notifications()
+	ctx := context.Background()
+	like := newNotification(domain.NotificationLike, uuid.Nil, bob, &th)
+	if added, err := r.AddToAuthor(ctx, like); err != nil || !added {
+		t.Fatalf("AddToAuthor = %v, %v; want stored", added, err)
+	}
+	if v, err := f.read.Notification(ctx, alice, like.ID); err != nil || v.Account.ID != bob || v.Thought == nil || v.Thought.ID != th {
+		t.Errorf("stored like = %+v, %v; want bob's like of alice's thought", v, err)
+	}
+	again := like
+	again.ID = uuid.Must(uuid.NewV7())
+	for name, n := range map[string]domain.Notification{
+		"the same event again": again,
+		"by the author":        newNotification(domain.NotificationLike, uuid.Nil, alice, &th),
+		"across a block":       newNotification(domain.NotificationLike, uuid.Nil, mallory, &th),
+		"unknown actor":        newNotification(domain.NotificationLike, uuid.Nil, uuid.New(), &th),
+		"unknown thought":      newNotification(domain.NotificationLike, uuid.Nil, bob, new(uuid.New())),
+	} {
+		if added, err := r.AddToAuthor(ctx, n); err != nil || added {
+			t.Errorf("%s: AddToAuthor = %v, %v; want nothing stored", name, added, err)
 		}
-		if _, err := r.LockThought(ctx, uuid.New()); !errors.Is(err, domain.ErrNotFound) {
-			t.Errorf("unknown thought: %v, want ErrNotFound", err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	}
+	if n, err := f.read.UnreadNotificationsCount(ctx, alice); err != nil || n != 1 {
+		t.Errorf("alice has %d unread (%v), want 1", n, err)
 	}
 }

@@ -46,6 +46,12 @@ func (u *UnitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx c
 	return nil
 }
 
+var _ command.AutoCommit = (*UnitOfWork)(nil)
+
+// Notifications serves the notification handler outside a transaction: each
+// call is one statement, committed on its own.
+func (u *UnitOfWork) Notifications() command.TxNotifications { return Notifications{db: u.pool} }
+
 type tx struct {
 	ptx    pgx.Tx
 	outbox Outbox

@@ -26,7 +26,7 @@ func (b *Backend) Forwarder(decorate func(*message.Router)) (*Forwarder, error) 
 		return nil, fmt.Errorf("the outbox forwarder runs only with the nats backend, not %s", b.cfg.Backend)
 	}
 	// Relaying is cheap and nothing else reads this table: batches of 100.
-	sub, err := b.sqlSubscriber(ForwarderConsumerGroup, 100)
+	sub, err := b.sqlSubscriber(ForwarderConsumerGroup, 100, b.cfg.PollInterval)
 	if err != nil {
 		return nil, err
 	}

@@ -66,8 +66,16 @@ type Config struct {
 	Subscribers int
 	// AckAsync acks on NATS without waiting for confirmation.
 	AckAsync bool
-	// PollInterval is how often an idle watermill-sql subscriber polls.
-	PollInterval time.Duration
+	// PollInterval is how long a watermill-sql subscriber waits after a poll
+	// that found nothing; each further empty poll doubles the wait, up to
+	// MaxPollInterval (default 50 ms), and a poll that finds messages resets
+	// it. Every handler polls every topic table it reads: at a fixed 10 ms,
+	// idle tables cost thousands of transactions a second on a small machine;
+	// the cap bounds the delay the first event after a quiet spell can see.
+	// The outbox forwarder (NATS) reads one table, on every event's path: it
+	// polls at PollInterval without backing off.
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
 	// BatchSize is how many rows a Postgres handler subscriber reads per
 	// transaction (default 100). Its acks commit together at the end, so a
 	// crash or abrupt stop redelivers the batch's handled rows (handlers are
@@ -113,6 +121,10 @@ func Open(cfg Config) (*Backend, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 10 * time.Millisecond
 	}
+	if cfg.MaxPollInterval <= 0 {
+		cfg.MaxPollInterval = 50 * time.Millisecond
+	}
+	cfg.MaxPollInterval = max(cfg.MaxPollInterval, cfg.PollInterval)
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 100
 	}
@@ -228,16 +240,18 @@ func (b *Backend) Subscriber(handler string) (message.Subscriber, error) {
 			AckAsync:     b.cfg.AckAsync,
 		}, b.wlog)
 	default:
-		return b.sqlSubscriber(handler, b.cfg.BatchSize)
+		return b.sqlSubscriber(handler, b.cfg.BatchSize, b.cfg.MaxPollInterval)
 	}
 }
 
-func (b *Backend) sqlSubscriber(group string, batch int) (message.Subscriber, error) {
+// sqlSubscriber reads as group, batch rows per transaction, backing off up to
+// maxPoll while idle.
+func (b *Backend) sqlSubscriber(group string, batch int, maxPoll time.Duration) (message.Subscriber, error) {
 	if b.cfg.SubscriberPool == nil {
 		return nil, errors.New("event backend: no subscriber pool")
 	}
 	ackDeadline := b.cfg.AckWait
-	return newSQLSubscriber(b, wsql.SubscriberConfig{
+	return newSQLSubscriber(b, maxPoll, wsql.SubscriberConfig{
 		ConsumerGroup:  group,
 		AckDeadline:    &ackDeadline,
 		PollInterval:   b.cfg.PollInterval,

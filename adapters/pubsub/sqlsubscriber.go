@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,7 @@ import (
 type sqlSubscriber struct {
 	pool    *pgxpool.Pool
 	cfg     wsql.SubscriberConfig
+	maxPoll time.Duration // idleBackoff's cap
 	b       *Backend
 	mu      sync.Mutex
 	subs    []*wsql.Subscriber
@@ -51,8 +53,8 @@ type sqlSubscriber struct {
 
 var _ message.Subscriber = (*sqlSubscriber)(nil)
 
-func newSQLSubscriber(b *Backend, cfg wsql.SubscriberConfig) *sqlSubscriber {
-	return &sqlSubscriber{pool: b.cfg.SubscriberPool, cfg: cfg, b: b, closing: make(chan struct{})}
+func newSQLSubscriber(b *Backend, maxPoll time.Duration, cfg wsql.SubscriberConfig) *sqlSubscriber {
+	return &sqlSubscriber{pool: b.cfg.SubscriberPool, cfg: cfg, maxPoll: maxPoll, b: b, closing: make(chan struct{})}
 }
 
 // Subscribe delivers topic's messages until ctx is cancelled or Close; the
@@ -73,7 +75,13 @@ func (s *sqlSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *me
 		}
 	}
 	lock := &lockingBeginner{pool: s.pool, key: lockKey(s.cfg.ConsumerGroup, topic)}
-	sub, err := wsql.NewSubscriber(lock, s.cfg, s.b.wlog)
+	cfg := s.cfg
+	// One per topic: its state is that topic's run of empty polls.
+	cfg.BackoffManager = &idleBackoff{
+		errors: wsql.NewDefaultBackoffManager(s.cfg.PollInterval, s.cfg.RetryInterval),
+		first:  s.cfg.PollInterval, max: max(s.maxPoll, s.cfg.PollInterval),
+	}
+	sub, err := wsql.NewSubscriber(lock, cfg, s.b.wlog)
 	if err != nil {
 		return nil, fmt.Errorf("create Postgres subscriber %s on %s: %w", s.cfg.ConsumerGroup, topic, err)
 	}
@@ -119,6 +127,31 @@ func (s *sqlSubscriber) Close() error {
 	}
 	s.running.Wait()
 	return errors.Join(errs...)
+}
+
+// idleBackoff is the wait after each poll of one topic: none after a poll
+// that found messages, first after an empty one, doubled with every further
+// empty poll up to max. Errors are watermill-sql's default handling.
+type idleBackoff struct {
+	errors     wsql.BackoffManager
+	first, max time.Duration
+	wait       time.Duration
+}
+
+func (b *idleBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if err != nil {
+		return b.errors.HandleError(logger, noMsg, err)
+	}
+	if !noMsg {
+		b.wait = 0
+		return 0
+	}
+	if b.wait == 0 {
+		b.wait = b.first
+	} else {
+		b.wait = min(2*b.wait, b.max)
+	}
+	return b.wait
 }
 
 func lockKey(group, topic string) int64 {

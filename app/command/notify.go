@@ -23,14 +23,18 @@ type TxNotifications interface {
 	//   - no notification with the same (EventID, Type, RecipientID) exists
 	//     (a concurrent insert of the same one waits for the first, then adds
 	//     nothing).
-	// It reports whether n was stored.
+	// The thought it is about stays share-locked until the transaction ends
+	// (without one, until the statement commits): a deletion waits for it, and
+	// one that committed first is seen. It reports whether n was stored.
 	Add(ctx context.Context, n domain.Notification) (bool, error)
+	// AddToAuthor is Add for a notification to the author of n.ThoughtID,
+	// found by the statement that inserts (n.RecipientID is ignored).
+	AddToAuthor(ctx context.Context, n domain.Notification) (bool, error)
 	// DeleteAboutThought removes every notification that points at thoughtID.
 	DeleteAboutThought(ctx context.Context, thoughtID uuid.UUID) (int64, error)
-	// LockThought loads a thought (tombstone or not) and holds a shared lock on
-	// it until the transaction ends, so it cannot be deleted in between the
-	// rules reading it and the notification being stored.
-	LockThought(ctx context.Context, id uuid.UUID) (domain.Thought, error)
+	// Thought loads a thought, tombstone or not, without locking it (Add
+	// checks again, under a lock, that it is not deleted).
+	Thought(ctx context.Context, id uuid.UUID) (domain.Thought, error)
 	// UserIDsByUsername resolves lowercase local usernames to user IDs;
 	// unknown names are left out.
 	UserIDsByUsername(ctx context.Context, usernames []string) (map[string]uuid.UUID, error)
@@ -39,6 +43,15 @@ type TxNotifications interface {
 	MarkRead(ctx context.Context, recipientID, id uuid.UUID, at time.Time) error
 	// MarkAllRead marks every unread notification of the recipient read.
 	MarkAllRead(ctx context.Context, recipientID uuid.UUID, at time.Time) (int64, error)
+}
+
+// AutoCommit is implemented by a UnitOfWork that can also serve the
+// notifications outside a transaction, each call one statement committed on
+// its own. The notification handler prefers it: every rule is checked inside
+// the statement that inserts, so an explicit transaction would add a BEGIN
+// and a COMMIT round trip per event and guard nothing more.
+type AutoCommit interface {
+	Notifications() TxNotifications
 }
 
 // NotifyHandler turns domain events into notifications. The router calls it
@@ -63,7 +76,9 @@ type TxNotifications interface {
 // Never: a notification to the acting user themselves; one between two users
 // where either blocks the other; one about a thought that is deleted or that
 // the recipient may not see (the visibility rule of the thoughts repository).
-// These are checked by TxNotifications.Add in the statement that inserts.
+// These are checked by TxNotifications.Add in the statement that inserts,
+// which also holds off a concurrent deletion of the thought until it commits;
+// what a later block or visibility change hides is hidden again at read time.
 // Events naming users or thoughts that do not exist are ignored: redelivering
 // them cannot help. A notification's CreatedAt is when the event happened; its
 // ID is drawn when it is stored, so lists (ordered by ID) show what arrived
@@ -92,8 +107,8 @@ func (h NotifyHandler) Handle(ctx context.Context, env events.Envelope) error {
 	case events.ThoughtCreated:
 		err = h.thoughtCreated(ctx, env, ev.ThoughtID)
 	case events.ThoughtDeleted:
-		err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-			_, err := tx.Notifications().DeleteAboutThought(ctx, ev.ThoughtID)
+		err = h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
+			_, err := ns.DeleteAboutThought(ctx, ev.ThoughtID)
 			return err
 		})
 	default:
@@ -105,44 +120,63 @@ func (h NotifyHandler) Handle(ctx context.Context, env events.Envelope) error {
 	return nil
 }
 
-// aboutThought notifies the author of thoughtID that actorID acted on it.
+// store runs fn on the notifications outside a transaction where the unit of
+// work offers it (AutoCommit), else in one.
+func (h NotifyHandler) store(ctx context.Context, fn func(ctx context.Context, ns TxNotifications) error) error {
+	if ac, ok := h.UoW.(AutoCommit); ok {
+		return fn(ctx, ac.Notifications())
+	}
+	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error { return fn(ctx, tx.Notifications()) })
+}
+
+// aboutThought notifies the author of thoughtID that actorID acted on it, in
+// one statement that finds the author, checks the rules and inserts.
 func (h NotifyHandler) aboutThought(ctx context.Context, env events.Envelope, typ domain.NotificationType, actorID, thoughtID uuid.UUID) error {
+	if env.ID == uuid.Nil {
+		return errNoEventID
+	}
+	if actorID == uuid.Nil || thoughtID == uuid.Nil {
+		return nil
+	}
+	n := h.notification(env, typ, actorID, uuid.Nil)
+	n.ThoughtID = &thoughtID
+	return h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
+		_, err := ns.AddToAuthor(ctx, n)
+		return err
+	})
+}
+
+func (h NotifyHandler) follow(ctx context.Context, env events.Envelope, typ domain.NotificationType, followerID, followingID uuid.UUID) error {
+	if typ != domain.NotificationFollowRequest {
+		return h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
+			return h.notify(ctx, ns, env, typ, followerID, followingID, nil)
+		})
+	}
+	// A follow request notifies only a locked account: read in the same
+	// transaction as the insert.
 	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := tx.Notifications().LockThought(ctx, thoughtID)
+		u, err := tx.Users().ByID(ctx, followingID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		return h.notify(ctx, tx, env, typ, actorID, t.AuthorID, &t)
-	})
-}
-
-func (h NotifyHandler) follow(ctx context.Context, env events.Envelope, typ domain.NotificationType, followerID, followingID uuid.UUID) error {
-	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		if typ == domain.NotificationFollowRequest {
-			u, err := tx.Users().ByID(ctx, followingID)
-			if errors.Is(err, domain.ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if !u.Locked {
-				return nil
-			}
+		if !u.Locked {
+			return nil
 		}
-		return h.notify(ctx, tx, env, typ, followerID, followingID, nil)
+		return h.notify(ctx, tx.Notifications(), env, typ, followerID, followingID, nil)
 	})
 }
 
 // thoughtCreated notifies the parent's author of a reply and the mentioned
 // users of a mention. The stored thought, not the event, is the source of
-// truth for its author, parent and content.
+// truth for its author, parent and content. Each notification is stored by a
+// statement of its own (a failure part-way is redelivered, and what was
+// stored is not stored twice).
 func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, thoughtID uuid.UUID) error {
-	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := tx.Notifications().LockThought(ctx, thoughtID)
+	return h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
+		t, err := ns.Thought(ctx, thoughtID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil
 		}
@@ -155,7 +189,7 @@ func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, 
 		var parentAuthor uuid.UUID
 		if t.InReplyToAuthorID != nil {
 			parentAuthor = *t.InReplyToAuthorID
-			if err := h.notify(ctx, tx, env, domain.NotificationReply, t.AuthorID, parentAuthor, &t); err != nil {
+			if err := h.notify(ctx, ns, env, domain.NotificationReply, t.AuthorID, parentAuthor, &t); err != nil {
 				return err
 			}
 		}
@@ -163,7 +197,7 @@ func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, 
 		if len(names) == 0 {
 			return nil
 		}
-		ids, err := tx.Notifications().UserIDsByUsername(ctx, names)
+		ids, err := ns.UserIDsByUsername(ctx, names)
 		if err != nil {
 			return err
 		}
@@ -176,7 +210,7 @@ func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, 
 			if !ok || id == parentAuthor {
 				continue
 			}
-			if err := h.notify(ctx, tx, env, domain.NotificationMention, t.AuthorID, id, &t); err != nil {
+			if err := h.notify(ctx, ns, env, domain.NotificationMention, t.AuthorID, id, &t); err != nil {
 				return err
 			}
 		}
@@ -185,10 +219,10 @@ func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, 
 }
 
 // notify stores one notification unless a rule forbids it. The rules that
-// depend on other rows (blocks, existence, visibility, de-duplication) are
-// checked by Add in the statement that inserts, so nothing can change in
-// between; a thought being notified about is also locked by LockThought.
-func (h NotifyHandler) notify(ctx context.Context, tx Tx, env events.Envelope, typ domain.NotificationType,
+// depend on other rows (blocks, existence, visibility, deletion,
+// de-duplication) are checked by Add in the statement that inserts, so
+// nothing can change in between.
+func (h NotifyHandler) notify(ctx context.Context, ns TxNotifications, env events.Envelope, typ domain.NotificationType,
 	actorID, recipientID uuid.UUID, about *domain.Thought) error {
 	if env.ID == uuid.Nil {
 		return errNoEventID
@@ -196,6 +230,21 @@ func (h NotifyHandler) notify(ctx context.Context, tx Tx, env events.Envelope, t
 	if actorID == recipientID || actorID == uuid.Nil || recipientID == uuid.Nil {
 		return nil
 	}
+	n := h.notification(env, typ, actorID, recipientID)
+	if about != nil {
+		if about.Deleted() {
+			return nil
+		}
+		n.ThoughtID = &about.ID
+	}
+	if _, err := ns.Add(ctx, n); err != nil {
+		return err
+	}
+	return nil
+}
+
+// notification is the notification of env, with a new ID.
+func (h NotifyHandler) notification(env events.Envelope, typ domain.NotificationType, actorID, recipientID uuid.UUID) domain.Notification {
 	n := domain.Notification{
 		ID:            newID(),
 		EventID:       env.ID,
@@ -212,14 +261,5 @@ func (h NotifyHandler) notify(ctx context.Context, tx Tx, env events.Envelope, t
 		}
 		n.CreatedAt = clock()
 	}
-	if about != nil {
-		if about.Deleted() {
-			return nil
-		}
-		n.ThoughtID = &about.ID
-	}
-	if _, err := tx.Notifications().Add(ctx, n); err != nil {
-		return err
-	}
-	return nil
+	return n
 }

@@ -222,7 +222,7 @@ func benchReference(ctx context.Context, cfg config, env environment, backend st
 	pol := router.DefaultPolicy()
 	r, err := startReference(ctx, backend, db.Pool, refSettings{
 		AckWait: pol.AckWait(), MaxAckPending: 64, HandlerBatch: cmp.Or(cfg.Tuning.BatchSize, pubsubDefaultBatch), ForwarderBatch: 100,
-		Subscribers: cfg.Tuning.Subscribers, AckAsync: cfg.Tuning.AckAsync,
+		Subscribers: cmp.Or(cfg.Tuning.Subscribers, serveSubscribers), AckAsync: !cfg.Tuning.AckSync,
 		MaxRetries: pol.MaxRetries, InitialInterval: pol.InitialInterval, Multiplier: pol.Multiplier,
 		MaxInterval: pol.MaxInterval, Timeout: pol.Timeout,
 	}, env.Logger)

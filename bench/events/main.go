@@ -81,18 +81,24 @@ type config struct {
 	TraceDir string
 }
 
-// Tuning are settings of pubsub.Config that serve leaves at their defaults.
+// Serve's event settings (events.go eventSubscribers, eventHandlerConns and
+// AckAsync in openBroker), mirrored.
+const (
+	serveSubscribers  = 8
+	serveHandlerConns = 16
+)
+
+// Tuning departs from serve's event settings; zero values are serve's.
 type Tuning struct {
-	// Subscribers per handler and topic (NATS); 0 is serve's (1).
+	// Subscribers per handler and topic (NATS); 0 is serve's (8).
 	Subscribers int `json:"subscribers,omitempty"`
-	// AckAsync acks on NATS without waiting for the server.
-	AckAsync bool `json:"ack_async,omitempty"`
+	// AckSync acks on NATS waiting for the server (serve acks async).
+	AckSync bool `json:"ack_sync,omitempty"`
 	// BatchSize of the Postgres handler subscribers; 0 is serve's (pubsub's
 	// default).
 	BatchSize int `json:"batch_size,omitempty"`
-	// HandlerPool, if positive, gives the event handlers a database pool of
-	// their own with that many connections; serve's handlers share the
-	// application's pool (pgxpool's default size) with the HTTP API.
+	// HandlerPool is the size of the event handlers' own database pool; 0 is
+	// serve's (16).
 	HandlerPool int `json:"handler_pool,omitempty"`
 }
 
@@ -169,10 +175,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&logLevel, "log-level", "warn", "level of the pipeline's own logs (debug, info, warn, error)")
 	fs.BoolVar(&keep, "keep", false, "keep the benchmark databases after the run")
-	fs.IntVar(&cfg.Tuning.Subscribers, "tune-subscribers", 0, "NATS subscriptions per handler and topic (0: as serve, 1); pipeline and reference")
-	fs.BoolVar(&cfg.Tuning.AckAsync, "tune-ack-async", false, "ack on NATS without waiting for the server (serve: false); pipeline and reference")
+	fs.IntVar(&cfg.Tuning.Subscribers, "tune-subscribers", 0, "NATS subscriptions per handler and topic (0: as serve, 8); pipeline and reference")
+	fs.BoolVar(&cfg.Tuning.AckSync, "tune-ack-sync", false, "ack on NATS waiting for the server's confirmation (serve: async); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.BatchSize, "tune-batch", 0, "rows per Postgres handler subscriber transaction (0: as serve, pubsub's default); pipeline and reference")
-	fs.IntVar(&cfg.Tuning.HandlerPool, "tune-handler-pool", 0, "a pool of this many connections for the event handlers alone (0: as serve, the application's pool)")
+	fs.IntVar(&cfg.Tuning.HandlerPool, "tune-handler-pool", 0, "connections of the event handlers' own pool (0: as serve, 16)")
 	fs.StringVar(&cfg.TraceDir, "trace", "", "directory for per-event CSV traces of the latency phase")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,7 +50,7 @@ type pipeline struct {
 	dataDir     string
 	embedded    *natsadapter.Embedded
 	subPool     *pgxpool.Pool
-	handlerPool *pgxpool.Pool // only with -tune-handler-pool
+	handlerPool *pgxpool.Pool // events.go handlerApplication
 	backend     *pubsub.Backend
 	forwarder   *pubsub.Forwarder
 	router      *router.Router
@@ -84,10 +85,14 @@ func startPipeline(ctx context.Context, kind string, db *pgxpool.Pool, users int
 		return nil, err
 	}
 
+	// events.go handlerApplication: the handlers' own pool.
 	handlerApp := p.app
-	if tune.HandlerPool > 0 {
+	{
 		hcfg := db.Config()
-		hcfg.MaxConns, hcfg.MinConns = int32(tune.HandlerPool), 0
+		hcfg.MaxConns, hcfg.MinConns = int32(cmp.Or(tune.HandlerPool, serveHandlerConns)), 0
+		if kind == pubsub.Postgres {
+			hcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+		}
 		if p.handlerPool, err = pgxpool.NewWithConfig(ctx, hcfg); err != nil {
 			return nil, fmt.Errorf("create handler pool: %w", err)
 		}
@@ -145,9 +150,9 @@ func startPipeline(ctx context.Context, kind string, db *pgxpool.Pool, users int
 		MaxAckPending:  64,
 		CloseTimeout:   shutdownTimeout,
 		Logger:         logger,
-		// Zero unless a -tune flag is given: serve sets none of these.
-		Subscribers: tune.Subscribers,
-		AckAsync:    tune.AckAsync,
+		// Serve's unless a -tune flag is given.
+		Subscribers: cmp.Or(tune.Subscribers, serveSubscribers),
+		AckAsync:    !tune.AckSync,
 		BatchSize:   tune.BatchSize,
 	})
 	if err != nil {
