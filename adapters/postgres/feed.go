@@ -1,15 +1,14 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/query"
@@ -40,18 +39,42 @@ import (
 //     the naive `author_id IN (...) ORDER BY id DESC`, which walks the whole
 //     table back to the last post of a quiet account.
 //
+// Both plans, the choice between them and the loading of the page's thought
+// views are one SQL statement, so a page costs one round trip. The choice is
+// made inside it: a viewer following at most feedFewSources accounts goes
+// straight to the per-source plan (for them a window rarely fills a page, and
+// probing a few sources is cheap); otherwise the window runs and, only when its
+// result is not exact, the per-source plan after it (a CTE behind a one-time
+// filter is never executed when the filter is false).
+//
+// The statement's text depends only on the page's shape (which cursors are
+// set, the direction and the limit, written as a literal), never on the
+// viewer or the cursor values, which are parameters. pgx prepares it once per
+// connection and, after five executions, PostgreSQL switches to a generic
+// plan: planning this statement costs several times what running it does
+// (~5 ms against ~1 ms), and with the limit a parameter the generic plan
+// would be a bad one (a window plan went from 0.1 to 80 ms), so the planner
+// would keep planning it for every request.
+//
 // Measured on 10,000 users and 1,000,000 skewed thoughts (2 cores, warm
-// cache): a viewer following the 1,000 most active accounts gets a page from
-// the window in under 1 ms, where the per-source plan alone takes ~35 ms; a
-// viewer following 10 accounts that rarely post falls through the window
-// (~1 ms) and gets the page from the per-source plan in ~4 ms. Both hold for a
-// max_id deep in the past. The remaining slow case is a viewer following very
-// many accounts that all rarely post (the per-source plan then probes every
-// one of them, ~20 µs each).
+// cache, generic plans, the whole statement with the views of the page): a
+// random user's first page ~0.8 ms (the window); a viewer following the 1,000
+// most active accounts ~1.3 ms, where the per-source plan alone takes ~35 ms;
+// a viewer following 10 accounts that rarely post ~1.1 ms (the per-source
+// plan). Both hold for a max_id deep in the past. The remaining slow case is
+// a viewer following very many accounts that all rarely post (the window then
+// runs in vain and the per-source plan probes every one of them, ~0.1 ms
+// each).
 
 // feedWindow is how many thoughts, and how many boosts, below the cursor the
 // window plan reads at most.
 const feedWindow = 400
+
+// feedFewSources: viewers following at most this many accounts skip the
+// window plan. For the window to hold a page of theirs, so few accounts must
+// have written a page of the newest feedWindow thoughts of the whole server;
+// the per-source plan costs ~0.1 ms per source.
+const feedFewSources = 10
 
 // zeroID and maxID bound the UUID range when a window reaches the end.
 const (
@@ -65,21 +88,53 @@ type feedEntry struct {
 	boosterID uuid.UUID // uuid.Nil for an original
 }
 
-// feedQuery builds the SQL of one feed page. $1 is the viewer, $2 the page
-// size; range bounds follow.
+// feedMode selects the plans a feed statement may use.
+type feedMode int
+
+const (
+	// feedAuto is the production statement: the plans as described above,
+	// and the page's thought views.
+	feedAuto feedMode = iota
+	// feedWindowOnly runs the window plan alone and returns its entries and
+	// whether they are exact (for tests).
+	feedWindowOnly
+	// feedPerSourceOnly runs the per-source plan alone and returns its
+	// entries (for tests).
+	feedPerSourceOnly
+)
+
+// feedQuery builds the SQL of one feed page. $1 is the viewer; the cursors
+// follow; the page size is a literal (see above).
 type feedQuery struct {
-	page domain.Page
-	args []any
+	page               domain.Page
+	args               []any
+	maxP, sinceP, minP string // the cursor parameters, "" when unset
+	limit              string
+	fewSources         int // feedFewSources, or another value in tests
 }
 
 func newFeedQuery(viewer uuid.UUID, page domain.Page) *feedQuery {
-	return &feedQuery{page: page, args: []any{viewer, page.Limit}}
+	q := &feedQuery{page: page, args: []any{pgUUID(viewer)}, limit: strconv.Itoa(page.Limit), fewSources: feedFewSources}
+	if page.MaxID != nil {
+		q.maxP = q.bind(pgUUID(*page.MaxID))
+	}
+	if page.SinceID != nil {
+		q.sinceP = q.bind(pgUUID(*page.SinceID))
+	}
+	if page.MinID != nil {
+		q.minP = q.bind(pgUUID(*page.MinID))
+	}
+	return q
 }
 
 func (q *feedQuery) bind(v any) string {
 	q.args = append(q.args, v)
-	return "$" + strconv.Itoa(len(q.args))
+	return "$" + strconv.Itoa(len(q.args)) + "::uuid"
 }
+
+// pgUUID is id as pgx encodes it directly (uuid.UUID goes through its
+// driver.Valuer: a string, parsed back).
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
 
 // asc reports whether the page reads upwards (min_id).
 func (q *feedQuery) asc() bool { return q.page.Ascending() }
@@ -94,14 +149,14 @@ func (q *feedQuery) order() string {
 // rng is the page's range on column col, as " AND ..." conditions.
 func (q *feedQuery) rng(col string) string {
 	var b strings.Builder
-	if q.page.MaxID != nil {
-		b.WriteString(" AND " + col + " < " + q.bind(*q.page.MaxID) + "::uuid")
+	if q.maxP != "" {
+		b.WriteString(" AND " + col + " < " + q.maxP)
 	}
-	if q.page.SinceID != nil {
-		b.WriteString(" AND " + col + " > " + q.bind(*q.page.SinceID) + "::uuid")
+	if q.sinceP != "" {
+		b.WriteString(" AND " + col + " > " + q.sinceP)
 	}
-	if q.page.MinID != nil {
-		b.WriteString(" AND " + col + " > " + q.bind(*q.page.MinID) + "::uuid")
+	if q.minP != "" {
+		b.WriteString(" AND " + col + " > " + q.minP)
 	}
 	return b.String()
 }
@@ -135,27 +190,25 @@ func superseded(col, newerThan string) string {
 // originalsWindow selects the viewer's sources' live, not superseded thoughts
 // among the newest feedWindow below the cursor; every row carries the
 // window's far bound (NULL when the window reaches the end of the range), and
-// a lone row with a NULL id means the window held none.
-func (q *feedQuery) originalsWindow() string {
+// a lone row with a NULL id means the window held none. The bound is read
+// from CTE boundCTE (no rows: the window does not run).
+func (q *feedQuery) originalsWindow(boundCTE string) string {
 	r := q.rng("t.id")
-	return `SELECT w.bound, o.id FROM (SELECT (SELECT t.id FROM thoughts t WHERE true` + r +
-		` ORDER BY t.id ` + q.order() + ` OFFSET ` + strconv.Itoa(feedWindow-1) + ` LIMIT 1) AS bound) w
+	return `SELECT w.bound, o.id FROM ` + boundCTE + ` w
 	LEFT JOIN LATERAL (
 		SELECT t.id FROM thoughts t
 		WHERE t.deleted_at IS NULL` + r + q.within("t.id", "w.bound") + `
 			AND ` + fmt.Sprintf(followsOrSelf, "t.author_id") + `
 			AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
 			AND NOT ` + superseded("t.id", "") + `
-		ORDER BY t.id ` + q.order() + ` LIMIT $2
-	) o ON true
-	ORDER BY o.id ` + q.order()
+		ORDER BY t.id ` + q.order() + ` LIMIT ` + q.limit + `
+	) o ON true`
 }
 
 // boostsWindow is originalsWindow for the sources' boosts.
-func (q *feedQuery) boostsWindow() string {
+func (q *feedQuery) boostsWindow(boundCTE string) string {
 	r := q.rng("b.id")
-	return `SELECT w.bound, o.id, o.thought_id, o.user_id FROM (SELECT (SELECT b.id FROM boosts b WHERE true` + r +
-		` ORDER BY b.id ` + q.order() + ` OFFSET ` + strconv.Itoa(feedWindow-1) + ` LIMIT 1) AS bound) w
+	return `SELECT w.bound, o.id, o.thought_id, o.user_id FROM ` + boundCTE + ` w
 	LEFT JOIN LATERAL (
 		SELECT b.id, b.thought_id, b.user_id FROM boosts b JOIN thoughts t ON t.id = b.thought_id
 		WHERE t.deleted_at IS NULL` + r + q.within("b.id", "w.bound") + `
@@ -163,13 +216,60 @@ func (q *feedQuery) boostsWindow() string {
 			AND ` + fmt.Sprintf(notBlockedEitherWay, "b.user_id") + `
 			AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
 			AND NOT ` + superseded("b.thought_id", "b.id") + `
-		ORDER BY b.id ` + q.order() + ` LIMIT $2
-	) o ON true
-	ORDER BY o.id ` + q.order()
+		ORDER BY b.id ` + q.order() + ` LIMIT ` + q.limit + `
+	) o ON true`
 }
 
-// perSource is the per-source plan: the page of entries, exactly.
-func (q *feedQuery) perSource() string {
+// windowBound is the far bound of a window over table's id below the
+// cursor: its feedWindow-th row, NULL when the range holds fewer.
+func (q *feedQuery) windowBound(table string) string {
+	return `SELECT (SELECT w.id FROM ` + table + ` w WHERE true` + q.rng("w.id") + ` ORDER BY w.id ` + q.order() +
+		` OFFSET ` + strconv.Itoa(feedWindow-1) + ` LIMIT 1) AS bound`
+}
+
+// windowCTEs are the window plan's CTEs: owb and bwb (the windows' bounds,
+// no row when gate, a WHERE clause, is false), ow and bw (the two windows), win
+// (whether they ran, and known: how far from the cursor their union is known
+// exactly, NULL for the whole range), merged (their entries within known) and
+// dec (exact: whether merged holds the page).
+//
+// Each stream is known exactly from the cursor down to its limit: its
+// page-th entry if it found a full page, else its window's far bound (NULL:
+// the whole range). Together they are known down to the nearer limit;
+// greatest/least ignore NULLs, as a whole range limits nothing.
+func (q *feedQuery) windowCTEs(gate string) string {
+	far, nearer, keep := "ASC", "greatest", " >= coalesce((SELECT known FROM win), '"+zeroID+"')"
+	if q.asc() {
+		far, nearer, keep = "DESC", "least", " <= coalesce((SELECT known FROM win), '"+maxID+"')"
+	}
+	limit := func(cte string) string {
+		return `CASE WHEN (SELECT count(id) FROM ` + cte + `) = ` + q.limit + `
+				THEN (SELECT id FROM ` + cte + ` WHERE id IS NOT NULL ORDER BY id ` + far + ` LIMIT 1)
+				ELSE (SELECT bound FROM ` + cte + ` LIMIT 1) END`
+	}
+	return `owb AS MATERIALIZED (` + q.windowBound("thoughts") + gate + `),
+		bwb AS MATERIALIZED (` + q.windowBound("boosts") + gate + `),
+		ow AS MATERIALIZED (` + q.originalsWindow("owb") + `),
+		bw AS MATERIALIZED (` + q.boostsWindow("bwb") + `),
+		win AS MATERIALIZED (
+			SELECT EXISTS (SELECT 1 FROM ow) AS ran, ` + nearer + `(` + limit("ow") + `, ` + limit("bw") + `) AS known
+		),
+		merged AS MATERIALIZED (
+			SELECT m.id, m.thought_id, m.booster_id FROM (
+				SELECT id, id AS thought_id, NULL::uuid AS booster_id FROM ow WHERE id IS NOT NULL
+				UNION ALL
+				SELECT id, thought_id, user_id FROM bw WHERE id IS NOT NULL
+			) m WHERE m.id` + keep + `
+		),
+		dec AS MATERIALIZED (
+			SELECT (SELECT ran FROM win) AND ((SELECT known FROM win) IS NULL
+				OR (SELECT count(*) FROM merged) >= ` + q.limit + `) AS exact
+		)`
+}
+
+// perSourceCTEs are the per-source plan's CTEs; persource holds the page of
+// entries, exactly.
+func (q *feedQuery) perSourceCTEs() string {
 	rt, rb := q.rng("t.id"), q.rng("b.id")
 	originals := func(src, limit string) string {
 		return `SELECT t.id FROM thoughts t
@@ -188,7 +288,7 @@ func (q *feedQuery) perSource() string {
 	if q.asc() {
 		head = "least"
 	}
-	return `WITH src AS MATERIALIZED (
+	return `src AS MATERIALIZED (
 			SELECT $1::uuid AS uid
 			UNION ALL
 			SELECT f.following_id FROM follows f
@@ -203,27 +303,71 @@ func (q *feedQuery) perSource() string {
 			LEFT JOIN LATERAL (` + boosts("s.uid", "1") + `) bo ON true
 		),
 		top AS MATERIALIZED (
-			SELECT uid FROM heads WHERE head IS NOT NULL ORDER BY head ` + q.order() + ` LIMIT $2
-		)
-		SELECT e.id, e.thought_id, e.booster_id FROM (
-			SELECT o.id, o.id AS thought_id, NULL::uuid AS booster_id
-			FROM top s CROSS JOIN LATERAL (` + originals("s.uid", "$2") + `) o
-			UNION ALL
-			SELECT bo.id, bo.thought_id, s.uid
-			FROM top s CROSS JOIN LATERAL (` + boosts("s.uid", "$2") + `) bo
-		) e
-		ORDER BY e.id ` + q.order() + ` LIMIT $2`
+			SELECT uid FROM heads WHERE head IS NOT NULL ORDER BY head ` + q.order() + ` LIMIT ` + q.limit + `
+		),
+		persource AS (
+			SELECT e.id, e.thought_id, e.booster_id FROM (
+				SELECT o.id, o.id AS thought_id, NULL::uuid AS booster_id
+				FROM top s CROSS JOIN LATERAL (` + originals("s.uid", q.limit) + `) o
+				UNION ALL
+				SELECT bo.id, bo.thought_id, s.uid
+				FROM top s CROSS JOIN LATERAL (` + boosts("s.uid", q.limit) + `) bo
+			) e
+			ORDER BY e.id ` + q.order() + ` LIMIT ` + q.limit + `
+		)`
 }
 
-// Feed returns a page of viewer's home feed.
-func (r *ReadModel) Feed(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]query.FeedItem, error) {
-	entries, err := r.feedEntries(ctx, viewer, page)
-	if err != nil {
-		return nil, err
+// sql is the statement of mode. feedAuto returns, in page order, the entry
+// ID, booster ID, booster username and display name, then the view columns;
+// feedWindowOnly exact and the entries (a lone row of NULLs when there are
+// none); feedPerSourceOnly the entries.
+func (q *feedQuery) sql(mode feedMode) string {
+	switch mode {
+	case feedWindowOnly:
+		return `WITH ` + q.windowCTEs("") + `
+		SELECT d.exact, e.id, e.thought_id, e.booster_id FROM dec d LEFT JOIN LATERAL (
+			SELECT * FROM merged ORDER BY id ` + q.order() + ` LIMIT ` + q.limit + `
+		) e ON true ORDER BY e.id ` + q.order()
+	case feedPerSourceOnly:
+		return `WITH ` + q.perSourceCTEs() + `
+		SELECT id, thought_id, booster_id FROM persource ORDER BY id ` + q.order()
 	}
-	items, err := r.feedItems(ctx, viewer, entries)
+	// Only viewers following more than feedFewSources accounts run the
+	// windows; counting stops there.
+	return `WITH few AS MATERIALIZED (
+			SELECT count(*) <= ` + strconv.Itoa(q.fewSources) + ` AS few FROM (SELECT FROM follows fc
+			WHERE fc.follower_id = $1 AND fc.state = 'accepted' LIMIT ` + strconv.Itoa(q.fewSources+1) + `) fc
+		),
+		` + q.windowCTEs(" WHERE NOT (SELECT few FROM few)") + `,
+		` + q.perSourceCTEs() + `,
+		entries AS (
+			(SELECT id, thought_id, booster_id FROM merged WHERE (SELECT exact FROM dec)
+				ORDER BY id ` + q.order() + ` LIMIT ` + q.limit + `)
+			UNION ALL
+			(SELECT id, thought_id, booster_id FROM persource WHERE NOT (SELECT exact FROM dec))
+		)
+		SELECT e.id, e.booster_id, bu.username, bu.display_name, ` + viewColumns(1) + viewFrom + `
+		JOIN entries e ON e.thought_id = t.id
+		LEFT JOIN users bu ON bu.id = e.booster_id
+		WHERE ` + visibleTo(1) + ` ORDER BY e.id ` + q.order()
+}
+
+// Feed returns a page of viewer's home feed: one statement (see above). The
+// visibility rule is applied once more to the page's thoughts, as everywhere
+// thoughts are read.
+func (r *ReadModel) Feed(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]query.FeedItem, error) {
+	q := newFeedQuery(viewer, page)
+	if r.feedFewSources != nil {
+		q.fewSources = *r.feedFewSources
+	}
+	var items []query.FeedItem
+	err := r.queryPlanned(ctx, forceGenericPlan, q.sql(feedAuto), q.args, func(rows pgx.Rows) error {
+		var err error
+		items, err = pgx.CollectRows(rows, scanFeedItem)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read feed: %w", err)
 	}
 	if page.Ascending() {
 		reverse(items)
@@ -231,193 +375,95 @@ func (r *ReadModel) Feed(ctx context.Context, viewer uuid.UUID, page domain.Page
 	return items, nil
 }
 
-// feedEntries finds the page's entries, in page order (ascending for min_id):
-// by the window plan when its result is exact, else by the per-source plan.
-func (r *ReadModel) feedEntries(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]feedEntry, error) {
-	entries, exact, err := r.windowEntries(ctx, viewer, page)
-	if err != nil || exact {
-		return entries, err
-	}
-	return r.perSourceEntries(ctx, viewer, page)
-}
-
-// windowEntries runs the window plan; exact is false when the window holds
-// too few of the viewer's entries to be sure of the page.
+// windowEntries runs the window plan alone; exact is false when the window
+// holds too few of the viewer's entries to be sure of the page.
 func (r *ReadModel) windowEntries(ctx context.Context, viewer uuid.UUID, page domain.Page) (entries []feedEntry, exact bool, err error) {
-	oq, bq := newFeedQuery(viewer, page), newFeedQuery(viewer, page)
-	batch := withoutJIT()
-	var originals, boosts []feedEntry
-	var oBound, bBound *uuid.UUID
-	batch.Queue(oq.originalsWindow(), oq.args...).Query(func(rows pgx.Rows) error {
-		var err error
-		originals, oBound, err = collectWindow(rows, false)
-		return err
-	})
-	batch.Queue(bq.boostsWindow(), bq.args...).Query(func(rows pgx.Rows) error {
-		var err error
-		boosts, bBound, err = collectWindow(rows, true)
-		return err
-	})
-	if err := r.pool.SendBatch(ctx, batch).Close(); err != nil {
+	q := newFeedQuery(viewer, page)
+	rows, err := r.pool.Query(ctx, q.sql(feedWindowOnly), q.args...)
+	if err != nil {
 		return nil, false, fmt.Errorf("read feed window: %w", err)
 	}
-	asc := page.Ascending()
-	// nearer reports whether a is nearer the cursor than b.
-	nearer := func(a, b uuid.UUID) bool {
-		if asc {
-			return bytes.Compare(a[:], b[:]) < 0
+	defer rows.Close()
+	for rows.Next() {
+		var id, thoughtID, booster *uuid.UUID
+		if err := rows.Scan(&exact, &id, &thoughtID, &booster); err != nil {
+			return nil, false, fmt.Errorf("read feed window: %w", err)
 		}
-		return bytes.Compare(a[:], b[:]) > 0
-	}
-	// Each stream is known exactly from the cursor down to its limit: its
-	// page-th entry if it found a full page, else its window's far bound (nil:
-	// the whole range). Together they are known down to the nearer limit.
-	limit := func(found []feedEntry, bound *uuid.UUID) *uuid.UUID {
-		if len(found) == page.Limit {
-			return &found[len(found)-1].id
+		if id == nil {
+			continue
 		}
-		return bound
-	}
-	lo, lb := limit(originals, oBound), limit(boosts, bBound)
-	known := lo
-	if known == nil || (lb != nil && nearer(*lb, *known)) {
-		known = lb
-	}
-	merged := slices.Concat(originals, boosts)
-	merged = slices.DeleteFunc(merged, func(e feedEntry) bool { return known != nil && nearer(*known, e.id) })
-	slices.SortFunc(merged, func(a, b feedEntry) int {
-		if nearer(a.id, b.id) {
-			return -1
+		e := feedEntry{id: *id, thoughtID: *thoughtID}
+		if booster != nil {
+			e.boosterID = *booster
 		}
-		return 1
-	})
-	if len(merged) >= page.Limit || known == nil {
-		return merged[:min(len(merged), page.Limit)], true, nil
+		entries = append(entries, e)
 	}
-	return nil, false, nil
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("read feed window: %w", err)
+	}
+	if !exact {
+		return nil, false, nil
+	}
+	return entries, true, nil
 }
 
-// perSourceEntries runs the per-source plan.
+// perSourceEntries runs the per-source plan alone.
 func (r *ReadModel) perSourceEntries(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]feedEntry, error) {
-	pq := newFeedQuery(viewer, page)
-	batch := withoutJIT()
-	var entries []feedEntry
-	batch.Queue(pq.perSource(), pq.args...).Query(func(rows pgx.Rows) error {
-		var err error
-		entries, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (feedEntry, error) {
-			var e feedEntry
-			var booster *uuid.UUID
-			err := row.Scan(&e.id, &e.thoughtID, &booster)
-			if booster != nil {
-				e.boosterID = *booster
-			}
-			return e, err
-		})
-		return err
+	q := newFeedQuery(viewer, page)
+	rows, err := r.pool.Query(ctx, q.sql(feedPerSourceOnly), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("read feed per source: %w", err)
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (feedEntry, error) {
+		var e feedEntry
+		var booster *uuid.UUID
+		err := row.Scan(&e.id, &e.thoughtID, &booster)
+		if booster != nil {
+			e.boosterID = *booster
+		}
+		return e, err
 	})
-	if err := r.pool.SendBatch(ctx, batch).Close(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("read feed per source: %w", err)
 	}
 	return entries, nil
 }
 
-// collectWindow reads a window query's rows: the entries and the bound.
-func collectWindow(rows pgx.Rows, boosts bool) ([]feedEntry, *uuid.UUID, error) {
-	defer rows.Close()
-	var out []feedEntry
-	var bound *uuid.UUID
-	for rows.Next() {
-		var id, thoughtID, booster *uuid.UUID
-		dest := []any{&bound, &id}
-		if boosts {
-			dest = append(dest, &thoughtID, &booster)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, err
-		}
-		if id == nil {
-			continue
-		}
-		e := feedEntry{id: *id, thoughtID: *id}
-		if boosts {
-			e.thoughtID, e.boosterID = *thoughtID, *booster
-		}
-		out = append(out, e)
+// scanFeedItem scans a row of the feed statement.
+func scanFeedItem(row pgx.CollectableRow) (query.FeedItem, error) {
+	var it query.FeedItem
+	var booster *uuid.UUID
+	var bName, bDisplay *string
+	dest := append([]any{&it.ID, &booster, &bName, &bDisplay}, thoughtDest(&it.Thought)...)
+	dest = append(dest, &it.Author.Username, &it.Author.DisplayName,
+		&it.RepliesCount, &it.LikesCount, &it.BoostsCount, &it.Liked, &it.Boosted)
+	if err := row.Scan(dest...); err != nil {
+		return query.FeedItem{}, err
 	}
-	return out, bound, rows.Err()
+	it.Author.ID = it.AuthorID
+	if booster != nil && bName != nil {
+		it.BoostedBy = &query.UserSummary{ID: *booster, Username: *bName, DisplayName: *bDisplay}
+	}
+	return it, nil
 }
 
-// feedItems loads the thought views of entries, keeping their order. The
-// visibility rule is applied once more here, as everywhere thoughts are read.
-func (r *ReadModel) feedItems(ctx context.Context, viewer uuid.UUID, entries []feedEntry) ([]query.FeedItem, error) {
-	if len(entries) == 0 {
-		return []query.FeedItem{}, nil
-	}
-	thoughts, boosters := make([]uuid.UUID, len(entries)), make([]uuid.UUID, len(entries))
-	for i, e := range entries {
-		thoughts[i], boosters[i] = e.thoughtID, e.boosterID
-	}
-	batch := withoutJIT()
-	var items []query.FeedItem
-	batch.Queue(`SELECT e.ord, bu.username, bu.display_name, `+viewColumns(1)+viewFrom+`
-		JOIN unnest($2::uuid[], $3::uuid[]) WITH ORDINALITY AS e (thought_id, booster_id, ord) ON e.thought_id = t.id
-		LEFT JOIN users bu ON bu.id = e.booster_id
-		WHERE `+visibleTo(1)+` ORDER BY e.ord`, viewer, thoughts, boosters).Query(func(rows pgx.Rows) error {
-		var err error
-		items, err = pgx.CollectRows(rows, scanFeedItem(entries))
-		return err
-	})
-	if err := r.pool.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("load feed thoughts: %w", err)
-	}
-	return items, nil
-}
+// Plan cache modes for queryPlanned.
+const (
+	forceGenericPlan = "force_generic_plan"
+	forceCustomPlan  = "force_custom_plan"
+)
 
-// scanFeedItem scans a feed item whose e.ord indexes entries.
-func scanFeedItem(entries []feedEntry) pgx.RowToFunc[query.FeedItem] {
-	return func(row pgx.CollectableRow) (query.FeedItem, error) {
-		var it query.FeedItem
-		var ord int
-		var bName, bDisplay *string
-		dest := append([]any{&ord, &bName, &bDisplay}, thoughtDest(&it.Thought)...)
-		dest = append(dest, &it.Author.Username, &it.Author.DisplayName,
-			&it.RepliesCount, &it.LikesCount, &it.BoostsCount, &it.Liked, &it.Boosted)
-		if err := row.Scan(dest...); err != nil {
-			return query.FeedItem{}, err
-		}
-		it.Author.ID = it.AuthorID
-		e := entries[ord-1]
-		it.ID = e.id
-		if e.boosterID != uuid.Nil && bName != nil {
-			it.BoostedBy = &query.UserSummary{ID: e.boosterID, Username: *bName, DisplayName: *bDisplay}
-		}
-		return it, nil
-	}
-}
-
-// withoutJIT starts a batch (one round trip, one implicit transaction) whose
-// queries run without JIT compilation. The planner prices the visibility
-// subqueries of the feed and search statements above jit_above_cost, and
-// compiling them then takes ~30 ms, several times what running them takes.
-func withoutJIT() *pgx.Batch {
-	b := &pgx.Batch{}
-	b.Queue(`SET LOCAL jit = off`)
-	return b
-}
-
-// viewsWithoutJIT is views, without JIT compilation.
-func (r *ReadModel) viewsWithoutJIT(ctx context.Context, sql string, args ...any) ([]query.ThoughtView, error) {
-	batch := withoutJIT()
-	var vs []query.ThoughtView
-	batch.Queue(sql, args...).Query(func(rows pgx.Rows) error {
-		var err error
-		vs, err = pgx.CollectRows(rows, scanView)
-		return err
-	})
-	if err := r.pool.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("query thoughts: %w", err)
-	}
-	return vs, nil
+// queryPlanned runs sql under plan_cache_mode mode, in one round trip (a
+// batch: SET LOCAL lasts for its implicit transaction). The feed statement is
+// planned generically from its first execution on a connection rather than
+// its sixth (five plannings of ~5 ms each, per connection and page shape, in
+// the tail latency), and the search statement always for its parameters: its
+// generic plan is hundreds of times slower for a frequent word.
+func (r *ReadModel) queryPlanned(ctx context.Context, mode, sql string, args []any, read func(pgx.Rows) error) error {
+	batch := &pgx.Batch{}
+	batch.Queue(`SET LOCAL plan_cache_mode = ` + mode)
+	batch.Queue(sql, args...).Query(read)
+	return r.pool.SendBatch(ctx, batch).Close()
 }
 
 // listed leaves unlisted thoughts out of public listings (tags, search),
@@ -436,7 +482,7 @@ func notBlockedBy(n int) string {
 func (r *ReadModel) TagThoughts(ctx context.Context, viewer query.Viewer, tag string, page domain.Page) ([]query.ThoughtView, error) {
 	where, tail, args := keyset(page, "g.thought_id",
 		[]string{"g.tag = $1", "t.deleted_at IS NULL", listed(2), visibleTo(2), notBlockedBy(2)}, []any{tag, viewer})
-	vs, err := r.viewsWithoutJIT(ctx, `SELECT `+viewColumns(2)+viewFrom+` JOIN thought_tags g ON g.thought_id = t.id`+where+tail, args...)
+	vs, err := r.views(ctx, `SELECT `+viewColumns(2)+viewFrom+` JOIN thought_tags g ON g.thought_id = t.id`+where+tail, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,8 @@ import (
 // ReadModel implements query.ReadModel on the pool.
 type ReadModel struct {
 	pool *pgxpool.Pool
+	// feedFewSources replaces the constant in tests, when set.
+	feedFewSources *int
 }
 
 // NewReadModel returns the read model.

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
@@ -27,6 +28,34 @@ func (r Interactions) AddLike(ctx context.Context, l domain.Like) (bool, error) 
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// AddLikeIfVisible inserts l if the user may see the thought and it is not a
+// tombstone (command.ConditionalLiker): the visibility check of interactable
+// and the insert in one statement.
+func (r Interactions) AddLikeIfVisible(ctx context.Context, l domain.Like) (bool, error) {
+	var visible, deleted, added bool
+	err := r.db.QueryRow(ctx, `WITH t AS (
+			SELECT t.id, t.deleted_at IS NOT NULL AS deleted FROM thoughts t WHERE t.id = $2 AND `+visibleTo(1)+`
+		), ins AS (
+			INSERT INTO likes (user_id, thought_id, id, created_at)
+			SELECT $1, t.id, $3, $4 FROM t WHERE NOT t.deleted
+			ON CONFLICT (user_id, thought_id) DO NOTHING
+			RETURNING 1
+		)
+		SELECT EXISTS (SELECT 1 FROM t), coalesce((SELECT deleted FROM t), false), EXISTS (SELECT 1 FROM ins)`,
+		pgUUID(l.UserID), pgUUID(l.ThoughtID), pgUUID(l.ID), l.CreatedAt).Scan(&visible, &deleted, &added)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("insert like: %w", err)
+	case !visible:
+		return false, domain.Errorf(domain.ErrNotFound, "thought not found")
+	case deleted:
+		return false, domain.Errorf(domain.ErrGone, "the thought was deleted")
+	}
+	return added, nil
+}
+
+var _ command.ConditionalLiker = Interactions{}
 
 // RemoveLike deletes the user's like of the thought, if any.
 func (r Interactions) RemoveLike(ctx context.Context, userID, thoughtID uuid.UUID) (bool, error) {

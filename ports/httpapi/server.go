@@ -44,6 +44,7 @@ type Server struct {
 	public string
 	ready  func(ctx context.Context) error
 	router *mux.Router
+	known  *knownUsers // see auth.go
 }
 
 // API is the HTTP handler of the whole API.
@@ -77,7 +78,8 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready}
+	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready,
+		known: newKnownUsers()}
 	r := mux.NewRouter()
 	s.router = r
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
