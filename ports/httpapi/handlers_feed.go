@@ -4,6 +4,9 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/query"
 )
 
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
@@ -24,18 +27,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) tagThoughts(w http.ResponseWriter, r *http.Request) {
-	page, err := parsePage(r)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	vs, err := s.app.Queries.TagThoughts.Handle(r.Context(), viewer(r), mux.Vars(r)["tag"], page)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if len(vs) > 0 {
-		s.setLinks(w, r, page, vs[0].ID, vs[len(vs)-1].ID, len(vs))
-	}
-	writeJSON(w, http.StatusOK, s.thoughtViews(vs))
+	s.listThoughts(w, r, func(page domain.Page) ([]query.ThoughtView, error) {
+		return s.app.Queries.TagThoughts.Handle(r.Context(), viewer(r), mux.Vars(r)["tag"], page)
+	})
 }

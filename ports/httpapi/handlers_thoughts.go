@@ -8,6 +8,7 @@ import (
 
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/query"
 )
 
 func (s *Server) postThought(w http.ResponseWriter, r *http.Request) {
@@ -120,12 +121,20 @@ func (s *Server) thoughtContext(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) userThoughts(w http.ResponseWriter, r *http.Request) {
+	s.listThoughts(w, r, func(page domain.Page) ([]query.ThoughtView, error) {
+		return s.app.Queries.UserThoughts.Handle(r.Context(), viewer(r), mux.Vars(r)["username"], page)
+	})
+}
+
+// listThoughts answers a keyset-paginated list of thoughts, newest first, with
+// its Link header.
+func (s *Server) listThoughts(w http.ResponseWriter, r *http.Request, list func(domain.Page) ([]query.ThoughtView, error)) {
 	page, err := parsePage(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	vs, err := s.app.Queries.UserThoughts.Handle(r.Context(), viewer(r), mux.Vars(r)["username"], page)
+	vs, err := list(page)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
