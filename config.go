@@ -28,6 +28,11 @@ type Config struct {
 	LogLevel               string
 	LogFormat              string
 	ShutdownTimeout        time.Duration
+	// EventSubscribers is how many messages of one topic each event handler
+	// works on at once in this process (NATS; Postgres reads serially).
+	EventSubscribers int
+	// EventHandlerConns sizes the event handlers' own database pool.
+	EventHandlerConns int
 }
 
 // DefaultDatabaseURL is the local development cluster that `make run` and
@@ -64,6 +69,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.FederationAllowPrivate, err = strconv.ParseBool(get("FEDERATION_ALLOW_PRIVATE", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("FEDERATION_ALLOW_PRIVATE: %q is not true or false", getenv("FEDERATION_ALLOW_PRIVATE")))
 	}
+	if c.EventSubscribers, err = strconv.Atoi(get("EVENT_SUBSCRIBERS", strconv.Itoa(defaultEventSubscribers))); err != nil || c.EventSubscribers < 1 || c.EventSubscribers > 64 {
+		errs = append(errs, fmt.Errorf("EVENT_SUBSCRIBERS: %q is not a whole number from 1 to 64", getenv("EVENT_SUBSCRIBERS")))
+	}
+	if c.EventHandlerConns, err = strconv.Atoi(get("EVENT_HANDLER_CONNS", strconv.Itoa(defaultEventHandlerConns))); err != nil || c.EventHandlerConns < 1 || c.EventHandlerConns > 256 {
+		errs = append(errs, fmt.Errorf("EVENT_HANDLER_CONNS: %q is not a whole number from 1 to 256", getenv("EVENT_HANDLER_CONNS")))
+	}
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)
 	}
@@ -71,6 +82,27 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// Defaults of the event-processing settings; a Config built by hand (tests)
+// with zero values gets them too.
+const (
+	defaultEventSubscribers  = 8
+	defaultEventHandlerConns = 16
+)
+
+func (c Config) eventSubscribers() int {
+	if c.EventSubscribers > 0 {
+		return c.EventSubscribers
+	}
+	return defaultEventSubscribers
+}
+
+func (c Config) eventHandlerConns() int32 {
+	if c.EventHandlerConns > 0 {
+		return int32(c.EventHandlerConns)
+	}
+	return defaultEventHandlerConns
 }
 
 func (c Config) validate() error {

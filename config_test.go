@@ -280,3 +280,23 @@ func TestJWTSecretRefusesCorruptFile(t *testing.T) {
 		t.Fatalf("corrupt secret file: err = %v, want an error naming DATA_DIR", err)
 	}
 }
+
+func TestEventProcessingSettings(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(configEnv{}.getenv)
+	if err != nil || c.eventSubscribers() != 8 || c.eventHandlerConns() != 16 {
+		t.Fatalf("defaults: subscribers %d, conns %d, err %v", c.eventSubscribers(), c.eventHandlerConns(), err)
+	}
+	c, err = LoadConfig(configEnv{"EVENT_SUBSCRIBERS": "2", "EVENT_HANDLER_CONNS": "4"}.getenv)
+	if err != nil || c.eventSubscribers() != 2 || c.eventHandlerConns() != 4 {
+		t.Fatalf("set: subscribers %d, conns %d, err %v", c.eventSubscribers(), c.eventHandlerConns(), err)
+	}
+	for name, value := range map[string]string{"EVENT_SUBSCRIBERS": "0", "EVENT_HANDLER_CONNS": "many"} {
+		if _, err := LoadConfig(configEnv{name: value}.getenv); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v, want one naming the variable", name, value, err)
+		}
+	}
+	if (Config{}).eventSubscribers() != 8 || (Config{}).eventHandlerConns() != 16 {
+		t.Error("a Config built by hand does not get the defaults")
+	}
+}

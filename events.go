@@ -24,20 +24,19 @@ import (
 var errSplitNeedsBroker = errors.New("NATS_URL: with EVENTS_BACKEND=nats, `thoughts api` and `thoughts router` need a shared NATS server; " +
 	"set NATS_URL, use EVENTS_BACKEND=postgres, or run everything in one process with `thoughts serve`")
 
-// eventSubscribers is how many messages of one topic each handler works on
-// at once in a process (NATS: queue subscriptions to the handler's durable
+// Config.EventSubscribers (EVENT_SUBSCRIBERS, default 8) is how many messages
+// of one topic each handler works on at once in a process (NATS: queue subscriptions to the handler's durable
 // consumer; on Postgres a consumer group reads serially whatever the count).
 // Each message is still held by one subscription from delivery to ack, and
 // AckWait covers its whole retry span, so a message being retried is never
 // delivered again in parallel. One subscription, each message acked
 // synchronously before the next, made the pipeline as slow as one handler
 // transaction plus two round trips to NATS.
-const eventSubscribers = 8
-
-// eventHandlerConns sizes the event handlers' own database pool: with
-// eventSubscribers messages in flight per topic they would otherwise queue
-// for the connections the HTTP API uses, and the API for theirs.
-const eventHandlerConns = 16
+//
+// Config.EventHandlerConns (EVENT_HANDLER_CONNS, default 16) sizes the event
+// handlers' own database pool: with that many messages in flight per topic
+// they would otherwise queue for the connections the HTTP API uses, and the
+// API for theirs.
 
 // handlerApplication is the application the event handlers run with, on a
 // pool of their own (closed by the caller after the router stopped).
@@ -52,7 +51,7 @@ const eventHandlerConns = 16
 // commit synchronously.
 func handlerApplication(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (app.Application, *pgxpool.Pool, error) {
 	pcfg := pool.Config()
-	pcfg.MaxConns, pcfg.MinConns = eventHandlerConns, 0
+	pcfg.MaxConns, pcfg.MinConns = cfg.eventHandlerConns(), 0
 	if cfg.EventsBackend == pubsub.Postgres {
 		pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	}
@@ -120,7 +119,7 @@ func openBroker(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxp
 		AckWait:        policy.AckWait(),
 		// See pubsub.Config.MaxAckPending for the trade-off.
 		MaxAckPending: 64,
-		Subscribers:   eventSubscribers,
+		Subscribers:   cfg.eventSubscribers(),
 		// Handlers are idempotent: a lost ack costs a redelivery that
 		// stores nothing, and waiting for each ack's confirmation halved
 		// the throughput.

@@ -81,7 +81,7 @@ type config struct {
 	TraceDir string
 }
 
-// Serve's event settings (events.go eventSubscribers, eventHandlerConns and
+// Serve's event settings (config.go defaultEventSubscribers, defaultEventHandlerConns and
 // AckAsync in openBroker), mirrored.
 const (
 	serveSubscribers  = 8
