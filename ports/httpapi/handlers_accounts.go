@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
 	"time"
 
@@ -47,12 +48,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	login := req.Login
-	for _, alt := range []string{req.Username, req.Email} {
-		if login == "" {
-			login = alt
-		}
-	}
+	login := cmp.Or(req.Login, req.Username, req.Email)
 	res, err := s.app.Commands.Login.Handle(r.Context(), command.Login{Login: login, Password: req.Password})
 	if err != nil {
 		writeError(w, r, s.log, err)

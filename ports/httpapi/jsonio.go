@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -66,7 +67,7 @@ func jsonError(err error) error {
 		if field == "" {
 			return badRequest(ProblemMalformedJSON, "request body must be a JSON object")
 		}
-		p := newProblem(http.StatusBadRequest, ProblemMalformedJSON, fmt.Sprintf("%s must be %s", field, jsonKind(typ.Type.Kind().String())))
+		p := newProblem(http.StatusBadRequest, ProblemMalformedJSON, fmt.Sprintf("%s must be %s", field, jsonKind(typ.Type.Kind())))
 		p.Field = field
 		return &requestError{p}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -78,16 +79,14 @@ func jsonError(err error) error {
 	return badRequest(ProblemMalformedJSON, "malformed JSON: %v", err)
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
 		return "a string"
-	case "bool":
+	case reflect.Bool:
 		return "a boolean"
-	case "int", "int64", "int32", "uint", "float64":
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Float64:
 		return "a number"
-	case "ptr":
-		return "of another type"
 	}
 	return "of another type"
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,17 +77,17 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		p = newProblem(http.StatusUnprocessableEntity, ProblemValidation, verr.Error())
 		p.Field = verr.Field
 	case errors.Is(err, domain.ErrNotFound):
-		p = newProblem(http.StatusNotFound, ProblemNotFound, or(detail, "not found"))
+		p = newProblem(http.StatusNotFound, ProblemNotFound, cmp.Or(detail, "not found"))
 	case errors.Is(err, domain.ErrGone):
-		p = newProblem(http.StatusGone, ProblemGone, or(detail, "deleted"))
+		p = newProblem(http.StatusGone, ProblemGone, cmp.Or(detail, "deleted"))
 	case errors.Is(err, domain.ErrConflict):
-		p = newProblem(http.StatusConflict, ProblemConflict, or(detail, "conflict"))
+		p = newProblem(http.StatusConflict, ProblemConflict, cmp.Or(detail, "conflict"))
 	case errors.Is(err, domain.ErrUnauthenticated):
-		p = newProblem(http.StatusUnauthorized, ProblemUnauthenticated, or(detail, "authentication required"))
+		p = newProblem(http.StatusUnauthorized, ProblemUnauthenticated, cmp.Or(detail, "authentication required"))
 	case errors.Is(err, domain.ErrForbidden):
-		p = newProblem(http.StatusForbidden, ProblemForbidden, or(detail, "forbidden"))
+		p = newProblem(http.StatusForbidden, ProblemForbidden, cmp.Or(detail, "forbidden"))
 	case errors.Is(err, domain.ErrUnprocessable):
-		p = newProblem(http.StatusUnprocessableEntity, ProblemUnprocessable, or(detail, "cannot be done"))
+		p = newProblem(http.StatusUnprocessableEntity, ProblemUnprocessable, cmp.Or(detail, "cannot be done"))
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		p = newProblem(499, ProblemBadRequest, "client closed request")
@@ -96,11 +97,4 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		p = newProblem(http.StatusInternalServerError, ProblemInternal, "internal error; quote the correlation ID to the operator")
 	}
 	writeProblem(w, r, p)
-}
-
-func or(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
 }
