@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -22,39 +23,35 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/logs"
-	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
 	"github.com/thoughts-project/thoughts/adapters/outbox"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/app/events"
 	"github.com/thoughts-project/thoughts/router"
+	"github.com/thoughts-project/thoughts/service"
 )
 
 // testPolicy keeps retries fast; Span ≈ 3×1 s + 40 ms + 100 ms.
 var testPolicy = router.Policy{MaxRetries: 2, InitialInterval: 20 * time.Millisecond, Multiplier: 2, MaxInterval: 100 * time.Millisecond, Timeout: time.Second}
 
+// backendKind configures one backend as an operator would: EVENTS_BACKEND,
+// NATS_URL or the embedded server's DATA_DIR.
 type backendKind struct {
-	name string
-	open func(t *testing.T, db pgtest.DB, logger *slog.Logger) natsadapter.Dialer // nil Dialer: Postgres
+	name      string
+	configure func(t *testing.T, cfg *service.Config)
 }
 
 var backends = []backendKind{
-	{"nats-embedded", func(t *testing.T, _ pgtest.DB, logger *slog.Logger) natsadapter.Dialer {
-		e, err := natsadapter.StartEmbedded(t.TempDir(), logger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(e.Shutdown)
-		return e.Dial
+	{"nats-embedded", func(t *testing.T, cfg *service.Config) {
+		cfg.EventsBackend, cfg.DataDir = pubsub.NATS, t.TempDir()
 	}},
-	{"nats-external", func(t *testing.T, _ pgtest.DB, logger *slog.Logger) natsadapter.Dialer {
-		return startNATSServer(t).dialer(logger)
+	{"nats-external", func(t *testing.T, cfg *service.Config) {
+		cfg.EventsBackend, cfg.NATSURL = pubsub.NATS, startNATSServer(t).url()
 	}},
-	{"postgres", func(*testing.T, pgtest.DB, *slog.Logger) natsadapter.Dialer { return nil }},
+	{"postgres", func(t *testing.T, cfg *service.Config) { cfg.EventsBackend = pubsub.Postgres }},
 }
 
 // eachBackend runs fn once per backend, in parallel subtests.
@@ -68,18 +65,20 @@ func eachBackend(t *testing.T, fn func(t *testing.T, r *rig)) {
 	}
 }
 
-// rig is one backend with its database, ready to run routers against.
+// rig is one backend with its database, opened by the composition root
+// (service.OpenBroker) as a process opens it, ready to run routers against.
 type rig struct {
 	t       *testing.T
 	kind    string
 	db      pgtest.DB
-	subPool *pgxpool.Pool
-	dial    natsadapter.Dialer
+	cfg     service.Config
+	broker  *service.Broker
 	backend *pubsub.Backend
 	pub     message.Publisher
 	logs    *logBuffer
 	log     *slog.Logger
-	policy  router.Policy
+	// policy is given to handlers that declare none.
+	policy router.Policy
 }
 
 func newRig(t *testing.T, b backendKind) *rig {
@@ -88,9 +87,14 @@ func newRig(t *testing.T, b backendKind) *rig {
 	logger := slog.New(logs.WithCorrelation(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	db := pgtest.New(t)
 	r := &rig{t: t, kind: b.name, db: db, logs: buf, log: logger, policy: testPolicy}
-	r.dial = b.open(t, db, logger)
-	r.subPool = subscriberPool(t, db)
-	r.backend = r.openBackend()
+	r.cfg = service.Config{DatabaseURL: db.URL, ShutdownTimeout: 5 * time.Second}
+	b.configure(t, &r.cfg)
+	broker, err := service.OpenBroker(context.Background(), r.cfg, logger, db.Pool, service.BrokerOptions{Embedded: true, SubscriberConns: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(broker.Close)
+	r.broker, r.backend = broker, broker.Backend()
 	pub, err := r.backend.Publisher()
 	if err != nil {
 		t.Fatal(err)
@@ -100,48 +104,7 @@ func newRig(t *testing.T, b backendKind) *rig {
 	return r
 }
 
-func subscriberPool(t *testing.T, db pgtest.DB) *pgxpool.Pool {
-	cfg, err := pgxpool.ParseConfig(db.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 6
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
-
-func (r *rig) backendName() string {
-	if r.dial == nil {
-		return pubsub.Postgres
-	}
-	return pubsub.NATS
-}
-
-func (r *rig) openBackend() *pubsub.Backend {
-	b, err := pubsub.Open(pubsub.Config{
-		Backend:        r.backendName(),
-		Pool:           r.db.Pool,
-		SubscriberPool: r.subPool,
-		Dial:           r.dial,
-		PoisonTopic:    router.PoisonTopic,
-		AckWait:        r.policy.AckWait(),
-		MaxAckPending:  64,
-		NakDelay:       100 * time.Millisecond,
-		CloseTimeout:   5 * time.Second,
-		Logger:         r.log,
-	})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { b.Close() })
-	return b
-}
-
-func (r *rig) nats() bool { return r.dial != nil }
+func (r *rig) nats() bool { return r.cfg.EventsBackend == pubsub.NATS }
 
 // routerOpts adjust one router.
 type routerOpts struct {
@@ -149,9 +112,19 @@ type routerOpts struct {
 	closeTimeout time.Duration
 }
 
-// start provisions and runs a router with hs until the test ends; it returns
-// once every handler is subscribed.
-func (r *rig) start(hs []router.Handler, opts ...routerOpts) *router.Router {
+// running is the event processing of one simulated process.
+type running struct{ p *service.Processing }
+
+// Close stops it as a process stops (in-flight messages get closeTimeout).
+func (r running) Close() error {
+	r.p.Stop()
+	return nil
+}
+
+// start runs event processing with hs, as a process would (service.
+// StartProcessing: provisioning, forwarder on NATS, router), until the test
+// ends; it returns once every handler is subscribed.
+func (r *rig) start(hs []router.Handler, opts ...routerOpts) running {
 	r.t.Helper()
 	var o routerOpts
 	if len(opts) > 0 {
@@ -163,44 +136,20 @@ func (r *rig) start(hs []router.Handler, opts ...routerOpts) *router.Router {
 	if o.ctx == nil {
 		o.ctx = context.Background()
 	}
-	subs := make([]pubsub.Subscription, len(hs))
-	for i, h := range hs {
-		subs[i] = pubsub.Subscription{Handler: h.Name, Topics: h.Topics}
+	hs = slices.Clone(hs)
+	for i := range hs {
+		if hs[i].Policy == (router.Policy{}) {
+			hs[i].Policy = r.policy
+		}
 	}
-	ctx := context.Background()
-	if err := r.backend.Provision(ctx, subs); err != nil {
-		r.t.Fatal(err)
-	}
-	poisonPub, err := r.backend.PoisonPublisher()
+	cfg := r.cfg
+	cfg.ShutdownTimeout = o.closeTimeout
+	p, err := service.StartProcessing(o.ctx, r.broker, hs, nil, r.log, cfg)
 	if err != nil {
-		r.t.Fatal(err)
+		r.t.Fatalf("start event processing: %v", err)
 	}
-	rt, err := router.New(router.Config{
-		Handlers:        hs,
-		Subscriber:      r.backend.Subscriber,
-		PoisonPublisher: poisonPub,
-		Policy:          r.policy,
-		CloseTimeout:    o.closeTimeout,
-		Logger:          r.log,
-	})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- rt.Run(o.ctx) }()
-	r.t.Cleanup(func() {
-		rt.Close()
-		<-done
-		poisonPub.Close()
-	})
-	select {
-	case <-rt.Running():
-	case err := <-done:
-		r.t.Fatalf("router stopped before running: %v", err)
-	case <-time.After(30 * time.Second):
-		r.t.Fatal("router did not start")
-	}
-	return rt
+	r.t.Cleanup(p.Stop)
+	return running{p}
 }
 
 // publish sends env to its topic through the backend, as the forwarder (NATS)
@@ -229,39 +178,11 @@ func (r *rig) poisoned() []pubsub.PoisonEntry {
 
 // unitOfWork commits through the real outbox, in the layout of the backend.
 func (r *rig) unitOfWork() *postgres.UnitOfWork {
-	mode := outbox.Direct
-	if r.nats() {
-		mode = outbox.Forward
-	}
-	uow, err := postgres.NewUnitOfWork(r.db.Pool, outbox.New(mode, nil))
+	uow, err := service.UnitOfWork(r.cfg, r.log, r.db.Pool)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	return uow
-}
-
-// startForwarder relays the outbox to JetStream until the test ends (NATS).
-func (r *rig) startForwarder() *pubsub.Forwarder {
-	r.t.Helper()
-	if err := r.backend.Provision(context.Background(), nil); err != nil {
-		r.t.Fatal(err)
-	}
-	fwd, err := r.backend.Forwarder(nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- fwd.Run(context.Background()) }()
-	r.t.Cleanup(func() {
-		fwd.Close()
-		<-done
-	})
-	select {
-	case <-fwd.Running():
-	case err := <-done:
-		r.t.Fatalf("forwarder stopped: %v", err)
-	}
-	return fwd
 }
 
 // patience bounds waits for deliveries. Generous: watermill-sql reads only
@@ -388,9 +309,6 @@ func (s *natsServer) kill() {
 	s.cmd = nil
 }
 
-func (s *natsServer) dialer(logger *slog.Logger) natsadapter.Dialer {
-	return natsadapter.External(s.url(), natsadapter.ConnOptions{ReconnectWait: 50 * time.Millisecond}, logger)
-}
 
 // TestMain removes the nats-server binary built for the run.
 func TestMain(m *testing.M) {

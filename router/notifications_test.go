@@ -56,7 +56,7 @@ func TestNotificationsSurviveAbruptStop(t *testing.T) {
 		}
 
 		var attempts atomic.Int64
-		notify := router.Handler{Name: "notifications", Topics: []string{events.TopicLikeAdded}, Handle: func(ctx context.Context, env events.Envelope) error {
+		notify := router.Handler{Name: "notifications", Events: []events.Event{events.LikeAdded{}}, Handle: func(ctx context.Context, env events.Envelope) error {
 			attempts.Add(1)
 			return application.Events.Notify.Handle(ctx, env)
 		}}
@@ -78,9 +78,6 @@ func TestNotificationsSurviveAbruptStop(t *testing.T) {
 					events.LikeAdded{LikeID: uuid.Must(uuid.NewV7()), UserID: liker.ID, ThoughtID: th.ID}, now))
 			}
 			batches = append(batches, batch)
-		}
-		if r.nats() {
-			r.startForwarder()
 		}
 		runCtx, cancel := context.WithCancel(ctx)
 		first := r.start([]router.Handler{notify}, routerOpts{ctx: runCtx, closeTimeout: time.Millisecond})

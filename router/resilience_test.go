@@ -2,18 +2,17 @@ package router_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
-	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
 	"github.com/thoughts-project/thoughts/adapters/outbox"
-	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
+	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/events"
 	"github.com/thoughts-project/thoughts/router"
+	"github.com/thoughts-project/thoughts/service"
 )
 
 // commit appends envs through the unit of work, in batches of one
@@ -34,10 +33,9 @@ func (r *rig) commit(batches ...[]events.Envelope) {
 func TestBrokerOutageEventsWaitInOutbox(t *testing.T) {
 	t.Parallel()
 	srv := startNATSServer(t)
-	r := newRig(t, backendKind{"nats-external", func(*testing.T, pgtest.DB, *slog.Logger) natsadapter.Dialer {
-		return srv.dialer(slog.New(slog.DiscardHandler))
+	r := newRig(t, backendKind{"nats-external", func(_ *testing.T, cfg *service.Config) {
+		cfg.EventsBackend, cfg.NATSURL = pubsub.NATS, srv.url()
 	}})
-	r.startForwarder()
 	rec := newRecorder()
 	r.start([]router.Handler{onLikes("outage", func(ctx context.Context, env events.Envelope) error {
 		rec.succeed(env)
@@ -81,7 +79,7 @@ func TestNoLossNoDuplicateEffectsAcrossAbruptStop(t *testing.T) {
 			CREATE TABLE test_attempts (event_id uuid NOT NULL)`); err != nil {
 			t.Fatal(err)
 		}
-		ledger := router.Handler{Name: "ledger", Topics: []string{events.TopicLikeAdded}, Handle: func(ctx context.Context, env events.Envelope) error {
+		ledger := router.Handler{Name: "ledger", Events: []events.Event{events.LikeAdded{}}, Handle: func(ctx context.Context, env events.Envelope) error {
 			// Every delivery is counted, even one interrupted by the stop.
 			if _, err := r.db.Pool.Exec(context.WithoutCancel(ctx), `INSERT INTO test_attempts (event_id) VALUES ($1)`, env.ID); err != nil {
 				return err
@@ -109,9 +107,6 @@ func TestNoLossNoDuplicateEffectsAcrossAbruptStop(t *testing.T) {
 				published = append(published, env.ID)
 			}
 			batches = append(batches, batch)
-		}
-		if r.nats() {
-			r.startForwarder()
 		}
 		runCtx, cancel := context.WithCancel(ctx)
 		first := r.start([]router.Handler{ledger}, routerOpts{ctx: runCtx, closeTimeout: time.Millisecond})

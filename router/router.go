@@ -1,7 +1,8 @@
 // Package router runs Thoughts' event handlers on a Watermill Router: one
 // durable consumer per handler and topic, a fixed middleware chain (correlation
-// ID, poison queue, retry, timeout, recoverer), and the decoding of every
-// message into an events.Envelope before a handler sees it.
+// ID, poison queue, then each handler's own retry, timeout and recoverer), and
+// the decoding of every message into an events.Envelope before a handler sees
+// it.
 package router
 
 import (
@@ -26,19 +27,39 @@ import (
 const PoisonTopic = "thoughts.poison"
 
 // Handler is one side effect of events: it gets its own durable consumer on
-// each of its topics, so its failures and retries never hold up another
-// handler. Handle must be idempotent: delivery is at least once.
+// the topic of each event type it declares, so its failures and retries never
+// hold up another handler. Handle must be idempotent: delivery is at least
+// once.
 type Handler struct {
 	// Name identifies the handler's consumers; lower-case letters, digits,
 	// - and _. Renaming a handler starts its consumers afresh.
-	Name   string
-	Topics []string
+	Name string
+	// Events are the event types the handler acts on, as zero values
+	// (events.LikeAdded{}); its topics, and so its consumers, follow from
+	// them. A handler gets nothing else.
+	Events []events.Event
+	// Policy is how the handler's messages are retried and timed out; its
+	// consumers' redelivery timeout follows from it (Policy.AckWait).
+	Policy Policy
 	Handle func(ctx context.Context, env events.Envelope) error
+}
+
+// Topics are the topics of h's events, each once, in the order declared.
+func (h Handler) Topics() []string {
+	var topics []string
+	for _, ev := range h.Events {
+		if !slices.Contains(topics, ev.Topic()) {
+			topics = append(topics, ev.Topic())
+		}
+	}
+	return topics
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // Policy is how long a message may be worked on and how failures are retried.
+// Each handler has its own: a handler that must retry for hours shares
+// nothing with one that gives up after seconds.
 type Policy struct {
 	// MaxRetries after the first attempt; then the message is poisoned.
 	MaxRetries int
@@ -52,13 +73,14 @@ type Policy struct {
 }
 
 // DefaultPolicy retries five times over about seven seconds of pauses (a
-// failure that outlasts that is not transient) and gives each attempt ten
-// seconds.
+// failure that outlasts that is not transient for a local database write)
+// and gives each attempt ten seconds.
 func DefaultPolicy() Policy {
 	return Policy{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, Multiplier: 2, MaxInterval: 2 * time.Second, Timeout: 10 * time.Second}
 }
 
-func (p Policy) validate() error {
+// Validate reports a policy that cannot work.
+func (p Policy) Validate() error {
 	if p.MaxRetries < 0 || p.InitialInterval <= 0 || p.Multiplier < 1 || p.MaxInterval < p.InitialInterval || p.Timeout <= 0 {
 		return fmt.Errorf("retry policy %+v: need MaxRetries >= 0, InitialInterval > 0, Multiplier >= 1, MaxInterval >= InitialInterval, Timeout > 0", p)
 	}
@@ -92,13 +114,13 @@ func (p Policy) AckWait() time.Duration {
 // Config builds a Router.
 type Config struct {
 	Handlers []Handler
-	// Subscriber returns the subscriber reading as the named handler (its
-	// durable consumers / consumer group). The router closes it.
-	Subscriber func(handler string) (message.Subscriber, error)
+	// Subscriber returns the subscriber reading as h (its durable consumers
+	// / consumer group, with the redelivery timeout of h.Policy). The router
+	// closes it.
+	Subscriber func(h Handler) (message.Subscriber, error)
 	// PoisonPublisher publishes to PoisonTopic. The caller closes it after
 	// the router.
 	PoisonPublisher message.Publisher
-	Policy          Policy
 	// CloseTimeout bounds how long Close waits for in-flight messages.
 	CloseTimeout time.Duration
 	Logger       *slog.Logger
@@ -118,26 +140,14 @@ func New(cfg Config) (*Router, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if err := cfg.Policy.validate(); err != nil {
-		return nil, err
-	}
 	if cfg.PoisonPublisher == nil || cfg.Subscriber == nil {
 		return nil, errors.New("router needs a poison publisher and subscribers")
 	}
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = 30 * time.Second
 	}
-	var names []string
-	for _, h := range cfg.Handlers {
-		switch {
-		case !validName.MatchString(h.Name):
-			return nil, fmt.Errorf("handler name %q: use lower-case letters, digits, - and _", h.Name)
-		case slices.Contains(names, h.Name):
-			return nil, fmt.Errorf("handler %q registered twice", h.Name)
-		case len(h.Topics) == 0 || h.Handle == nil:
-			return nil, fmt.Errorf("handler %q needs topics and a Handle func", h.Name)
-		}
-		names = append(names, h.Name)
+	if err := ValidateHandlers(cfg.Handlers); err != nil {
+		return nil, err
 	}
 
 	wm, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, logs.Watermill(cfg.Logger))
@@ -147,19 +157,26 @@ func New(cfg Config) (*Router, error) {
 	r := &Router{wm: wm, log: cfg.Logger}
 
 	var poisoned *prometheus.CounterVec
+	var exec *prometheus.HistogramVec
 	if cfg.Metrics != nil {
 		// Added first, so outermost: it times the whole chain, retries included.
 		metrics.NewPrometheusMetricsBuilder(cfg.Metrics, "", "").AddPrometheusRouterMetrics(wm)
-		poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
+		// Watermill registered its execution-time histogram just now; this
+		// finds it, to create each handler's series up front.
+		if exec, err = registered(cfg.Metrics, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "handler_execution_time_seconds",
+			Help: "The total time elapsed while executing the handler function in seconds",
+		}, []string{"handler_name", "success"})); err != nil {
+			return nil, fmt.Errorf("find handler execution metric: %w", err)
+		}
+		if poisoned, err = registered(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "thoughts_events_poisoned_total",
 			Help: "Messages sent to the poison queue, by handler.",
-		}, []string{"handler"})
-		if err := cfg.Metrics.Register(poisoned); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, fmt.Errorf("register poison metric: %w", err)
-			}
-			poisoned = are.ExistingCollector.(*prometheus.CounterVec)
+		}, []string{"handler"})); err != nil {
+			return nil, fmt.Errorf("register poison metric: %w", err)
+		}
+		for _, h := range cfg.Handlers {
+			poisoned.WithLabelValues(h.Name)
 		}
 	}
 
@@ -173,7 +190,68 @@ func New(cfg Config) (*Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create poison queue: %w", err)
 	}
-	p := cfg.Policy
+	// Middleware added first runs outermost; router-level middleware runs
+	// outside every handler-level one.
+	wm.AddMiddleware(
+		// 1. CorrelationID: messages a handler returns inherit the incoming
+		//    message's correlation ID.
+		middleware.CorrelationID,
+		// 2. PoisonQueue outside Retry: a message is poisoned only once its
+		//    retries are spent (inside Retry it would be poisoned on its first
+		//    error, Watermill #645). The poisoned copy keeps UUID, payload and
+		//    metadata, and gains reason_poisoned, topic_poisoned and
+		//    handler_poisoned; the original is then acked.
+		poison,
+	)
+	var subs []message.Subscriber
+	for _, h := range cfg.Handlers {
+		sub, err := cfg.Subscriber(h)
+		if err != nil {
+			for _, s := range subs {
+				_ = s.Close()
+			}
+			return nil, fmt.Errorf("subscriber for handler %s: %w", h.Name, err)
+		}
+		subs = append(subs, sub)
+		for _, topic := range h.Topics() {
+			name := h.Name + ":" + topic
+			wm.AddConsumerHandler(name, topic, sub, r.handle(h)).AddMiddleware(handlerMiddleware(h.Policy)...)
+			if exec != nil {
+				// Series exist from the start, so a scrape before the first
+				// event (or of a process whose peers took every event so
+				// far) shows the handler at zero instead of not at all.
+				exec.WithLabelValues(name, "true")
+				exec.WithLabelValues(name, "false")
+			}
+		}
+	}
+	return r, nil
+}
+
+// ValidateHandlers checks a handler list: valid, distinct names, events, a
+// Handle func and a workable policy for each.
+func ValidateHandlers(hs []Handler) error {
+	var names []string
+	for _, h := range hs {
+		switch {
+		case !validName.MatchString(h.Name):
+			return fmt.Errorf("handler name %q: use lower-case letters, digits, - and _", h.Name)
+		case slices.Contains(names, h.Name):
+			return fmt.Errorf("handler %q registered twice", h.Name)
+		case len(h.Events) == 0 || h.Handle == nil:
+			return fmt.Errorf("handler %q needs events and a Handle func", h.Name)
+		}
+		if err := h.Policy.Validate(); err != nil {
+			return fmt.Errorf("handler %q: %w", h.Name, err)
+		}
+		names = append(names, h.Name)
+	}
+	return nil
+}
+
+// handlerMiddleware is the part of the chain that follows a handler's own
+// policy; it runs inside the router-level CorrelationID and PoisonQueue.
+func handlerMiddleware(p Policy) []message.HandlerMiddleware {
 	retry := middleware.Retry{
 		MaxRetries:      p.MaxRetries,
 		InitialInterval: p.InitialInterval,
@@ -188,17 +266,7 @@ func New(cfg Config) (*Router, error) {
 			return !errors.Is(rp.Err, events.ErrUndecodable) && !errors.Is(rp.Err, context.Canceled)
 		},
 	}
-	// Middleware added first runs outermost.
-	wm.AddMiddleware(
-		// 1. CorrelationID: messages a handler returns inherit the incoming
-		//    message's correlation ID.
-		middleware.CorrelationID,
-		// 2. PoisonQueue outside Retry: a message is poisoned only once its
-		//    retries are spent (inside Retry it would be poisoned on its first
-		//    error, Watermill #645). The poisoned copy keeps UUID, payload and
-		//    metadata, and gains reason_poisoned, topic_poisoned and
-		//    handler_poisoned; the original is then acked.
-		poison,
+	return []message.HandlerMiddleware{
 		// 3. Retry with exponential backoff; the backend's AckWait covers its
 		//    whole span (Policy.AckWait), so the broker does not redeliver a
 		//    message while it is being retried.
@@ -208,23 +276,26 @@ func New(cfg Config) (*Router, error) {
 		// 5. Recoverer innermost: a panic becomes an error, which is retried
 		//    and eventually poisoned like any other.
 		middleware.Recoverer,
-	)
-
-	var subs []message.Subscriber
-	for _, h := range cfg.Handlers {
-		sub, err := cfg.Subscriber(h.Name)
-		if err != nil {
-			for _, s := range subs {
-				_ = s.Close()
-			}
-			return nil, fmt.Errorf("subscriber for handler %s: %w", h.Name, err)
-		}
-		subs = append(subs, sub)
-		for _, topic := range h.Topics {
-			wm.AddConsumerHandler(h.Name+":"+topic, topic, sub, r.handle(h))
-		}
 	}
-	return r, nil
+}
+
+// registered registers c, or returns the equal collector registered before
+// (by another router of the process, or by Watermill).
+func registered[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.As(err, &are):
+		existing, ok := are.ExistingCollector.(C)
+		if !ok {
+			return c, fmt.Errorf("%T registered where %T was expected", are.ExistingCollector, c)
+		}
+		return existing, nil
+	default:
+		return c, err
+	}
 }
 
 // Run handles messages until Close (or until ctx is cancelled, which stops

@@ -88,7 +88,7 @@ func (r *recorder) max() int {
 }
 
 func onLikes(name string, fn func(ctx context.Context, env events.Envelope) error) router.Handler {
-	return router.Handler{Name: name, Topics: []string{events.TopicLikeAdded}, Handle: fn}
+	return router.Handler{Name: name, Events: []events.Event{events.LikeAdded{}}, Handle: fn}
 }
 
 // TestRetriedHandlerSucceedsWithoutPoison: a handler failing twice then
@@ -430,11 +430,8 @@ func TestShutdownLeavesInFlightMessagesForRedelivery(t *testing.T) {
 func TestOutboxEventsReachHandlers(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, r *rig) {
-		if r.nats() {
-			r.startForwarder()
-		}
 		rec := newRecorder()
-		r.start([]router.Handler{{Name: "e2e", Topics: []string{events.TopicThoughtCreated}, Handle: func(ctx context.Context, env events.Envelope) error {
+		r.start([]router.Handler{{Name: "e2e", Events: []events.Event{events.ThoughtCreated{}}, Handle: func(ctx context.Context, env events.Envelope) error {
 			_, exit := rec.enter(ctx, env)
 			defer exit()
 			rec.succeed(env)
@@ -549,7 +546,6 @@ func TestBusyHandlerDoesNotDelayOthersNewEvents(t *testing.T) {
 		// transaction on a shared test server is likely to hold everyone's
 		// Postgres reads back.
 		r.policy = router.Policy{MaxRetries: 0, InitialInterval: time.Millisecond, Multiplier: 1, MaxInterval: time.Millisecond, Timeout: 30 * time.Second}
-		r.backend = r.openBackend() // AckWait to match
 		release := make(chan struct{})
 		busy := make(chan struct{}, 1)
 		var busyDone atomic.Bool

@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,8 +54,23 @@ func TestDecode(t *testing.T) {
 func TestHandlersCoverTheCatalogue(t *testing.T) {
 	t.Parallel()
 	hs := router.Handlers(app.Application{})
-	if len(hs) != 1 || hs[0].Name != "notifications" || len(hs[0].Topics) != len(events.AllTopics) || hs[0].Handle == nil {
-		t.Fatalf("handlers = %+v", hs)
+	if err := router.ValidateHandlers(hs); err != nil {
+		t.Fatal(err)
+	}
+	// Each handler consumes the topics of the events it declares, and only
+	// those: the notifications handler acts on six of the catalogue's
+	// event types, so it has six consumers, not one per topic.
+	want := map[string][]string{"notifications": {
+		events.TopicLikeAdded, events.TopicBoostAdded, events.TopicFollowRequested, events.TopicFollowAccepted,
+		events.TopicThoughtCreated, events.TopicThoughtDeleted,
+	}}
+	if len(hs) != len(want) {
+		t.Fatalf("%d handlers, want %d", len(hs), len(want))
+	}
+	for _, h := range hs {
+		if got := h.Topics(); !slices.Equal(got, want[h.Name]) {
+			t.Errorf("handler %s consumes %v, want %v", h.Name, got, want[h.Name])
+		}
 	}
 }
 
@@ -78,11 +94,14 @@ func goChannelRouter(t *testing.T, p router.Policy, hs []router.Handler, reg pro
 	if err != nil {
 		t.Fatal(err)
 	}
+	hs = slices.Clone(hs)
+	for i := range hs {
+		hs[i].Policy = p
+	}
 	rt, err := router.New(router.Config{
 		Handlers:        hs,
-		Subscriber:      func(string) (message.Subscriber, error) { return ps, nil },
+		Subscriber:      func(router.Handler) (message.Subscriber, error) { return ps, nil },
 		PoisonPublisher: ps,
-		Policy:          p,
 		Metrics:         reg,
 	})
 	if err != nil {
@@ -196,20 +215,19 @@ func TestNewRejectsBadHandlers(t *testing.T) {
 	ps := gochannel.NewGoChannel(gochannel.Config{}, nil)
 	defer ps.Close()
 	ok := func(context.Context, events.Envelope) error { return nil }
+	likes := []events.Event{events.LikeAdded{}}
 	for name, hs := range map[string][]router.Handler{
-		"bad name":  {{Name: "Has.Dots", Topics: events.AllTopics, Handle: ok}},
-		"duplicate": {{Name: "a", Topics: events.AllTopics, Handle: ok}, {Name: "a", Topics: events.AllTopics, Handle: ok}},
-		"no topics": {{Name: "a", Handle: ok}},
-		"no func":   {{Name: "a", Topics: events.AllTopics}},
+		"bad name":    {{Name: "Has.Dots", Events: likes, Policy: testPolicy, Handle: ok}},
+		"duplicate":   {{Name: "a", Events: likes, Policy: testPolicy, Handle: ok}, {Name: "a", Events: likes, Policy: testPolicy, Handle: ok}},
+		"no events":   {{Name: "a", Policy: testPolicy, Handle: ok}},
+		"no func":     {{Name: "a", Events: likes, Policy: testPolicy}},
+		"zero policy": {{Name: "a", Events: likes, Handle: ok}},
+		"bad policy":  {{Name: "a", Events: likes, Policy: router.Policy{MaxRetries: 1, InitialInterval: time.Second, Multiplier: 2, MaxInterval: time.Millisecond, Timeout: time.Second}, Handle: ok}},
 	} {
-		_, err := router.New(router.Config{Handlers: hs, Policy: testPolicy, PoisonPublisher: ps,
-			Subscriber: func(string) (message.Subscriber, error) { return ps, nil }})
+		_, err := router.New(router.Config{Handlers: hs, PoisonPublisher: ps,
+			Subscriber: func(router.Handler) (message.Subscriber, error) { return ps, nil }})
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		}
-	}
-	if _, err := router.New(router.Config{Policy: router.Policy{}, PoisonPublisher: ps,
-		Subscriber: func(string) (message.Subscriber, error) { return ps, nil }}); err == nil {
-		t.Error("zero policy accepted")
 	}
 }

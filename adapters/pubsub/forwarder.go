@@ -1,6 +1,8 @@
 package pubsub
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +28,9 @@ func (b *Backend) Forwarder(decorate func(*message.Router)) (*Forwarder, error) 
 		return nil, fmt.Errorf("the outbox forwarder runs only with the nats backend, not %s", b.cfg.Backend)
 	}
 	// Relaying is cheap and nothing else reads this table: batches of 100.
-	sub, err := b.sqlSubscriber(ForwarderConsumerGroup, 100, b.cfg.PollInterval)
+	// A batch is relayed in well under a second unless NATS is down, when
+	// reading it again sooner would not help.
+	sub, err := b.sqlSubscriber(ForwarderConsumerGroup, 30*time.Second, 100, b.cfg.PollInterval)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ const (
 	Postgres = "postgres"
 )
 
+// DefaultBatchSize is Config.BatchSize's default.
+const DefaultBatchSize = 100
+
 // ForwarderConsumerGroup is the outbox forwarder's watermill-sql consumer group.
 const ForwarderConsumerGroup = "forwarder"
 
@@ -49,10 +52,6 @@ type Config struct {
 	Dial natsadapter.Dialer
 	// PoisonTopic receives messages handlers gave up on.
 	PoisonTopic string
-	// AckWait is how long a delivered message may stay unacked before the
-	// backend delivers it again. It must exceed the longest time the router
-	// may hold a message (all retries), or it is redelivered while retried.
-	AckWait time.Duration
 	// MaxAckPending caps unacked messages per handler and topic (NATS): the
 	// server pushes that many ahead, which keeps a subscription busy, but a
 	// message waits behind up to that many others, and if they all spend
@@ -81,17 +80,31 @@ type Config struct {
 	// crash or abrupt stop redelivers the batch's handled rows (handlers are
 	// idempotent); fsync-bound acks make small batches slow.
 	BatchSize int
-	// NakDelay is the first redelivery delay after a nack on NATS.
-	NakDelay time.Duration
 	// CloseTimeout bounds waiting for in-flight messages when closing.
 	CloseTimeout time.Duration
 	Logger       *slog.Logger
 }
 
-// Subscription is a handler and the topics it consumes.
+// Subscription is a handler, the topics it consumes and how its messages are
+// redelivered; each handler has its own.
 type Subscription struct {
 	Handler string
 	Topics  []string
+	// AckWait is how long a delivered message may stay unacked before the
+	// backend delivers it again. It must exceed the longest time the router
+	// may hold a message (all the handler's retries), or the message is
+	// delivered again while still being retried.
+	AckWait time.Duration
+	// NakDelay is the first redelivery delay after a nack on NATS (a
+	// message handed back at shutdown); later ones back off to a minute.
+	NakDelay time.Duration
+}
+
+func (s Subscription) validate() error {
+	if s.AckWait <= 0 {
+		return fmt.Errorf("handler %s: no AckWait", s.Handler)
+	}
+	return nil
 }
 
 // Backend is an opened event backend.
@@ -115,9 +128,6 @@ func Open(cfg Config) (*Backend, error) {
 	if cfg.Pool == nil {
 		return nil, errors.New("event backend: no database pool")
 	}
-	if cfg.AckWait <= 0 {
-		cfg.AckWait = 30 * time.Second
-	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 10 * time.Millisecond
 	}
@@ -126,7 +136,7 @@ func Open(cfg Config) (*Backend, error) {
 	}
 	cfg.MaxPollInterval = max(cfg.MaxPollInterval, cfg.PollInterval)
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 100
+		cfg.BatchSize = DefaultBatchSize
 	}
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = 30 * time.Second
@@ -192,8 +202,11 @@ func (b *Backend) Provision(ctx context.Context, subs []Subscription) error {
 			return err
 		}
 		for _, s := range subs {
+			if err := s.validate(); err != nil {
+				return err
+			}
 			for _, t := range s.Topics {
-				if err := natsadapter.EnsureConsumer(ctx, b.js, s.Handler, t, b.consumerOptions()); err != nil {
+				if err := natsadapter.EnsureConsumer(ctx, b.js, s.Handler, t, b.consumerOptions(s)); err != nil {
 					return err
 				}
 			}
@@ -217,40 +230,42 @@ func (b *Backend) Provision(ctx context.Context, subs []Subscription) error {
 	return nil
 }
 
-func (b *Backend) consumerOptions() natsadapter.ConsumerOptions {
-	return natsadapter.ConsumerOptions{AckWait: b.cfg.AckWait, MaxAckPending: b.cfg.MaxAckPending}
+func (b *Backend) consumerOptions(s Subscription) natsadapter.ConsumerOptions {
+	return natsadapter.ConsumerOptions{AckWait: s.AckWait, MaxAckPending: b.cfg.MaxAckPending}
 }
 
-// Subscriber returns a subscriber reading as handler: on NATS through its
+// Subscriber returns a subscriber reading as s.Handler: on NATS through its
 // durable consumers (queue groups shared by every process running it), on
-// Postgres as consumer group handler.
-func (b *Backend) Subscriber(handler string) (message.Subscriber, error) {
+// Postgres as its consumer group.
+func (b *Backend) Subscriber(s Subscription) (message.Subscriber, error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
 	switch b.cfg.Backend {
 	case NATS:
-		nc, err := b.cfg.Dial("thoughts-handler-" + handler)
+		nc, err := b.cfg.Dial("thoughts-handler-" + s.Handler)
 		if err != nil {
 			return nil, err
 		}
-		return natsadapter.NewSubscriber(nc, handler, natsadapter.SubscriberOptions{
-			Consumer:     b.consumerOptions(),
+		return natsadapter.NewSubscriber(nc, s.Handler, natsadapter.SubscriberOptions{
+			Consumer:     b.consumerOptions(s),
 			Subscribers:  b.cfg.Subscribers,
 			CloseTimeout: b.cfg.CloseTimeout,
-			NakDelay:     b.cfg.NakDelay,
+			NakDelay:     s.NakDelay,
 			MaxNakDelay:  time.Minute,
 			AckAsync:     b.cfg.AckAsync,
 		}, b.wlog)
 	default:
-		return b.sqlSubscriber(handler, b.cfg.BatchSize, b.cfg.MaxPollInterval)
+		return b.sqlSubscriber(s.Handler, s.AckWait, b.cfg.BatchSize, b.cfg.MaxPollInterval)
 	}
 }
 
 // sqlSubscriber reads as group, batch rows per transaction, backing off up to
-// maxPoll while idle.
-func (b *Backend) sqlSubscriber(group string, batch int, maxPoll time.Duration) (message.Subscriber, error) {
+// maxPoll while idle; a batch not acked within ackDeadline is read again.
+func (b *Backend) sqlSubscriber(group string, ackDeadline time.Duration, batch int, maxPoll time.Duration) (message.Subscriber, error) {
 	if b.cfg.SubscriberPool == nil {
 		return nil, errors.New("event backend: no subscriber pool")
 	}
-	ackDeadline := b.cfg.AckWait
 	return newSQLSubscriber(b, maxPoll, wsql.SubscriberConfig{
 		ConsumerGroup:  group,
 		AckDeadline:    &ackDeadline,

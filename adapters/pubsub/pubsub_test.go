@@ -41,7 +41,7 @@ func open(t *testing.T, backend string) (*pubsub.Backend, pgtest.DB) {
 		dial = e.Dial
 	}
 	b, err := pubsub.Open(pubsub.Config{Backend: backend, Pool: db.Pool, SubscriberPool: subPool, Dial: dial,
-		PoisonTopic: "thoughts.poison", AckWait: 5 * time.Second, Logger: quiet})
+		PoisonTopic: "thoughts.poison", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestForwarderLagMetric(t *testing.T) {
 func TestHandlerLagMetricOnPostgres(t *testing.T) {
 	t.Parallel()
 	b, db := open(t, pubsub.Postgres)
-	subs := []pubsub.Subscription{{Handler: "h", Topics: []string{events.TopicLikeAdded, events.TopicBoostAdded}}}
+	subs := []pubsub.Subscription{{Handler: "h", Topics: []string{events.TopicLikeAdded, events.TopicBoostAdded}, AckWait: 5 * time.Second}}
 	if err := b.Provision(context.Background(), subs); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestHandlerLagMetricOnPostgres(t *testing.T) {
 		lag, _ := gauge(t, c, "thoughts_outbox_lag_seconds", "h")
 		return lag >= 0.2
 	})
-	sub, err := b.Subscriber("h")
+	sub, err := b.Subscriber(subs[0])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,6 +88,14 @@ type NotifyHandler struct {
 	Clock Clock
 }
 
+// Events are the event types Handle acts on; it ignores every other.
+func (NotifyHandler) Events() []events.Event {
+	return []events.Event{
+		events.LikeAdded{}, events.BoostAdded{}, events.FollowRequested{}, events.FollowAccepted{},
+		events.ThoughtCreated{}, events.ThoughtDeleted{},
+	}
+}
+
 // errNoEventID: without an event ID there is no de-duplication key, and
 // redelivering the message will not give it one.
 var errNoEventID = fmt.Errorf("%w: event has no ID", events.ErrUndecodable)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/router"
+	"github.com/thoughts-project/thoughts/service"
 )
 
 // Report is the result of a run, as written to JSON.
@@ -86,10 +87,6 @@ type Target struct {
 	Pass bool    `json:"pass"`
 }
 
-// pubsubDefaultBatch is pubsub.Config.BatchSize's default (serve sets none),
-// which the reference repeats; ForwarderBatch is the forwarder's (fixed).
-const pubsubDefaultBatch = 100
-
 // payloadBytes is the size of a LikeAdded payload, which the reference's
 // messages match.
 const payloadBytes = len(`{"type":"LikeAdded","data":{"like_id":"","user_id":"","thought_id":""}}`) + 3*36
@@ -148,7 +145,7 @@ func benchPipeline(ctx context.Context, cfg config, env environment, backend str
 	if host.Postgres == "" {
 		_ = db.Pool.QueryRow(ctx, `SHOW server_version`).Scan(&host.Postgres)
 	}
-	p, err := startPipeline(ctx, backend, db.Pool, cfg.Users, cfg.Tuning, env.Logger)
+	p, err := startPipeline(ctx, backend, db, cfg.Users, cfg.Tuning, env.Logger)
 	if err != nil {
 		return fmt.Errorf("start pipeline: %w", err)
 	}
@@ -184,7 +181,7 @@ func benchPipeline(ctx context.Context, cfg config, env environment, backend str
 	if res.NotificationsStored != res.NotificationsExpected {
 		return fmt.Errorf("%d notifications stored for %d events", res.NotificationsStored, res.NotificationsExpected)
 	}
-	if res.Poisoned, err = p.backend.PoisonSize(ctx); err != nil {
+	if res.Poisoned, err = p.svc.Broker().Backend().PoisonSize(ctx); err != nil {
 		return err
 	}
 	if res.Poisoned != 0 {
@@ -221,8 +218,8 @@ func benchReference(ctx context.Context, cfg config, env environment, backend st
 	defer release()
 	pol := router.DefaultPolicy()
 	r, err := startReference(ctx, backend, db.Pool, refSettings{
-		AckWait: pol.AckWait(), MaxAckPending: 64, HandlerBatch: cmp.Or(cfg.Tuning.BatchSize, pubsubDefaultBatch), ForwarderBatch: 100,
-		Subscribers: cmp.Or(cfg.Tuning.Subscribers, serveSubscribers), AckAsync: !cfg.Tuning.AckSync,
+		AckWait: pol.AckWait(), MaxAckPending: 64, HandlerBatch: cmp.Or(cfg.Tuning.BatchSize, pubsub.DefaultBatchSize), ForwarderBatch: 100,
+		Subscribers: cmp.Or(cfg.Tuning.Subscribers, service.DefaultEventSubscribers), AckAsync: !cfg.Tuning.AckSync,
 		MaxRetries: pol.MaxRetries, InitialInterval: pol.InitialInterval, Multiplier: pol.Multiplier,
 		MaxInterval: pol.MaxInterval, Timeout: pol.Timeout,
 	}, env.Logger)

@@ -7,22 +7,21 @@ import (
 	"net/url"
 	"time"
 
-	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/thoughts-project/thoughts/adapters/logs"
-	"github.com/thoughts-project/thoughts/adapters/outbox"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/service"
 )
 
 // database is one benchmark database and its pool, opened the way `thoughts
 // serve` opens it (postgres.Connect: pgxpool's default size).
 type database struct {
 	Name string
+	URL  string
 	Pool *pgxpool.Pool
 }
 
@@ -73,18 +72,12 @@ func serverDatabases(adminURL string, keep bool, logger *slog.Logger) func(ctx c
 		}
 		release := func() { pool.Close(); drop() }
 		if migrated {
-			// As main.go's applySchema.
-			quiet := slog.New(slog.DiscardHandler)
-			if err := postgres.Migrate(ctx, pool, quiet); err != nil {
-				release()
-				return database{}, nil, err
-			}
-			if err := outbox.InitSchema(ctx, wsql.BeginnerFromPgx(pool), logs.Watermill(quiet)); err != nil {
+			if err := service.Migrate(ctx, service.Config{DatabaseURL: dsn}, slog.New(slog.DiscardHandler)); err != nil {
 				release()
 				return database{}, nil, err
 			}
 		}
-		return database{Name: dbName, Pool: pool}, release, nil
+		return database{Name: dbName, URL: dsn, Pool: pool}, release, nil
 	}
 }
 

@@ -42,10 +42,8 @@ import (
 
 	"github.com/thoughts-project/thoughts/adapters/logs"
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
+	"github.com/thoughts-project/thoughts/service"
 )
-
-// defaultDatabaseURL is the development cluster (scripts/dev-postgres.sh).
-const defaultDatabaseURL = "postgres://thoughts:thoughts@127.0.0.1:5432/thoughts?sslmode=disable"
 
 // config is one benchmark run.
 type config struct {
@@ -81,16 +79,10 @@ type config struct {
 	TraceDir string
 }
 
-// Serve's event settings (config.go defaultEventSubscribers, defaultEventHandlerConns and
-// AckAsync in openBroker), mirrored.
-const (
-	serveSubscribers  = 8
-	serveHandlerConns = 16
-)
-
 // Tuning departs from serve's event settings; zero values are serve's.
 type Tuning struct {
-	// Subscribers per handler and topic (NATS); 0 is serve's (8).
+	// Subscribers per handler and topic (NATS); 0 is serve's
+	// (service.DefaultEventSubscribers).
 	Subscribers int `json:"subscribers,omitempty"`
 	// AckSync acks on NATS waiting for the server (serve acks async).
 	AckSync bool `json:"ack_sync,omitempty"`
@@ -98,7 +90,7 @@ type Tuning struct {
 	// default).
 	BatchSize int `json:"batch_size,omitempty"`
 	// HandlerPool is the size of the event handlers' own database pool; 0 is
-	// serve's (16).
+	// serve's (service.DefaultEventHandlerConns).
 	HandlerPool int `json:"handler_pool,omitempty"`
 }
 
@@ -198,7 +190,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		dbURL = os.Getenv("DATABASE_URL")
 	}
 	if dbURL == "" {
-		dbURL = defaultDatabaseURL
+		dbURL = service.DefaultDatabaseURL
 	}
 	logger, err := logs.New(stderr, logLevel, "text")
 	if err != nil {

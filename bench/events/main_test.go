@@ -44,7 +44,7 @@ func TestSmokeBothBackends(t *testing.T) {
 			if migrated {
 				db = pgtest.New(t)
 			}
-			return database{Name: name, Pool: db.Pool}, func() {}, nil
+			return database{Name: name, URL: db.URL, Pool: db.Pool}, func() {}, nil
 		},
 		Logger:   slog.New(slog.DiscardHandler),
 		Progress: &bytes.Buffer{},

@@ -1,12 +1,10 @@
-package main
+package service
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -23,36 +21,6 @@ import (
 	"github.com/thoughts-project/thoughts/app/events"
 )
 
-func testConfig(t *testing.T, db pgtest.DB, backend string) Config {
-	return Config{
-		DatabaseURL: db.URL, HTTPAddr: freeAddr(t), PublicURL: "http://localhost:8080",
-		JWTSecret: []byte("backbone-test-secret-0123456789abcdef"), JWTTTL: time.Hour,
-		EventsBackend: backend, DataDir: t.TempDir(), ShutdownTimeout: 10 * time.Second,
-	}
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal(what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestServeRunsTheBackbone: `thoughts serve` runs migrations, the embedded
 // NATS server (or the Postgres backend), forwarder, router and API in one
 // process; events committed to the outbox are handled, an undecodable one is
@@ -65,12 +33,30 @@ func TestServeRunsTheBackbone(t *testing.T) {
 			t.Parallel()
 			db := pgtest.NewEmpty(t)
 			cfg := testConfig(t, db, backend)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), true) }()
-			base := "http://" + cfg.HTTPAddr
+			ctx := context.Background()
+			serve := startProcess(t, cfg, serveOptions)
+			base := serve.base
 			waitFor(t, "serve never became ready", func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
+
+			// The first scrape, before any event: every consumer's router
+			// series is there at zero (not absent until the process handles
+			// its first event), and only for the events the handler acts on.
+			_, first := get(t, base+"/metrics")
+			for _, topic := range []string{"likes.added", "boosts.added", "follows.requested", "follows.accepted", "thoughts.created", "thoughts.deleted"} {
+				for _, success := range []string{"true", "false"} {
+					if want := `handler_execution_time_seconds_count{handler_name="notifications:` + topic + `",success="` + success + `"} 0`; !strings.Contains(first, want) {
+						t.Errorf("first scrape lacks %s", want)
+					}
+				}
+			}
+			for _, topic := range []string{"likes.removed", "boosts.removed", "thoughts.updated", "follows.rejected", "follows.removed", "users.blocked", "users.unblocked"} {
+				if strings.Contains(first, `handler_name="notifications:`+topic+`"`) {
+					t.Errorf("the notifications handler consumes %s, an event it does not act on", topic)
+				}
+			}
+			if !strings.Contains(first, `thoughts_events_poisoned_total{handler="notifications"} 0`) {
+				t.Error("first scrape lacks the poison counter at zero")
+			}
 
 			// A decodable event (handled: a like of an unknown thought
 			// notifies nobody) and an undecodable one (poisoned), written the
@@ -116,14 +102,8 @@ func TestServeRunsTheBackbone(t *testing.T) {
 				t.Error("/metrics lacks the forwarder's router metrics")
 			}
 
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("serve: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("serve did not shut down")
+			if err := serve.stop(t); err != nil {
+				t.Fatalf("serve: %v", err)
 			}
 
 			// The poison tooling, with the process stopped (the embedded
@@ -131,7 +111,7 @@ func TestServeRunsTheBackbone(t *testing.T) {
 			run := func(args ...string) string {
 				t.Helper()
 				var out bytes.Buffer
-				if err := poison(context.Background(), cfg, slog.New(slog.DiscardHandler), args, &out); err != nil {
+				if err := Poison(context.Background(), cfg, slog.New(slog.DiscardHandler), args, &out); err != nil {
 					t.Fatalf("poison %v: %v\n%s", args, err, out.String())
 				}
 				return out.String()
@@ -158,7 +138,7 @@ func TestServeRunsTheBackbone(t *testing.T) {
 				t.Errorf("purge:\n%s", out)
 			}
 			var out bytes.Buffer
-			if err := poison(context.Background(), cfg, slog.New(slog.DiscardHandler), []string{"show", "12345"}, &out); err == nil {
+			if err := Poison(context.Background(), cfg, slog.New(slog.DiscardHandler), []string{"show", "12345"}, &out); err == nil {
 				t.Error("show of a missing entry succeeded")
 			}
 		})
@@ -172,13 +152,13 @@ func TestSplitModeNeedsASharedBroker(t *testing.T) {
 	db := pgtest.New(t)
 	cfg := testConfig(t, db, "nats")
 	quiet := slog.New(slog.DiscardHandler)
-	if err := serve(context.Background(), cfg, quiet, false); !errors.Is(err, errSplitNeedsBroker) {
+	if err := API(context.Background(), cfg, quiet); !errors.Is(err, ErrSplitNeedsBroker) {
 		t.Errorf("api: %v", err)
 	}
-	if err := runRouter(context.Background(), cfg, quiet); !errors.Is(err, errSplitNeedsBroker) {
+	if err := Router(context.Background(), cfg, quiet); !errors.Is(err, ErrSplitNeedsBroker) {
 		t.Errorf("router: %v", err)
 	}
-	if !strings.Contains(errSplitNeedsBroker.Error(), "NATS_URL") {
+	if !strings.Contains(ErrSplitNeedsBroker.Error(), "NATS_URL") {
 		t.Error("the message does not name NATS_URL")
 	}
 }

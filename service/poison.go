@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
 )
 
@@ -27,28 +26,25 @@ const poisonUsage = `usage: thoughts poison <command>
   purge           delete every entry
 `
 
-// poison runs a poison queue command against the configured backend. With
-// the embedded NATS server it needs the store to itself: stop `thoughts
+// Poison runs a poison queue command (args: list, show ID, requeue ID,
+// requeue --all, purge) against the configured backend, writing to out.
+// With the embedded NATS server it needs the store to itself: stop `thoughts
 // serve` first.
-func poison(ctx context.Context, cfg Config, logger *slog.Logger, args []string, out io.Writer) error {
+func Poison(ctx context.Context, cfg Config, logger *slog.Logger, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(poisonUsage)
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	defer pool.Close()
-	b, err := openBroker(ctx, cfg, logger, pool, true, 0)
+	s, err := Open(ctx, cfg, logger, Options{Embedded: true})
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer s.Close()
+	b := s.Broker().Backend()
 	// Creates the poison stream or table if nothing ran yet.
-	if err := b.backend.Provision(ctx, nil); err != nil {
+	if err := b.Provision(ctx, nil); err != nil {
 		return err
 	}
-	return poisonCommand(ctx, b.backend, args, out)
+	return poisonCommand(ctx, b, args, out)
 }
 
 func poisonCommand(ctx context.Context, b *pubsub.Backend, args []string, out io.Writer) error {

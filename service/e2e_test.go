@@ -1,11 +1,9 @@
-package main
+package service
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -108,22 +106,8 @@ func TestEndToEndNotifications(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			db := pgtest.NewEmpty(t)
-			cfg := testConfig(t, db, backend)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), true) }()
-			t.Cleanup(func() {
-				cancel()
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Errorf("serve: %v", err)
-					}
-				case <-time.After(30 * time.Second):
-					t.Error("serve did not shut down")
-				}
-			})
-			c := client{t: t, base: "http://" + cfg.HTTPAddr}
+			serve := startProcess(t, testConfig(t, db, backend), serveOptions)
+			c := client{t: t, base: serve.base}
 			waitFor(t, "serve never became ready", func() bool { code, _ := get(t, c.base+"/readyz"); return code == 200 })
 
 			alice, bob, carol, dave, erin := c.register("alice"), c.register("bob"), c.register("carol"), c.register("dave"), c.register("erin")

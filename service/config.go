@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"crypto/rand"
@@ -33,6 +33,14 @@ type Config struct {
 	EventSubscribers int
 	// EventHandlerConns sizes the event handlers' own database pool.
 	EventHandlerConns int
+	// EventAckSync makes NATS subscribers wait for each ack's confirmation
+	// (off: acks are sent asynchronously). Not read from the environment:
+	// benchmarks set it to compare.
+	EventAckSync bool
+	// EventBatchSize is how many rows a Postgres handler subscriber reads
+	// per transaction; 0 is the backend's default. Not read from the
+	// environment: benchmarks set it to compare.
+	EventBatchSize int
 }
 
 // DefaultDatabaseURL is the local development cluster that `make run` and
@@ -69,10 +77,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.FederationAllowPrivate, err = strconv.ParseBool(get("FEDERATION_ALLOW_PRIVATE", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("FEDERATION_ALLOW_PRIVATE: %q is not true or false", getenv("FEDERATION_ALLOW_PRIVATE")))
 	}
-	if c.EventSubscribers, err = strconv.Atoi(get("EVENT_SUBSCRIBERS", strconv.Itoa(defaultEventSubscribers))); err != nil || c.EventSubscribers < 1 || c.EventSubscribers > 64 {
+	if c.EventSubscribers, err = strconv.Atoi(get("EVENT_SUBSCRIBERS", strconv.Itoa(DefaultEventSubscribers))); err != nil || c.EventSubscribers < 1 || c.EventSubscribers > 64 {
 		errs = append(errs, fmt.Errorf("EVENT_SUBSCRIBERS: %q is not a whole number from 1 to 64", getenv("EVENT_SUBSCRIBERS")))
 	}
-	if c.EventHandlerConns, err = strconv.Atoi(get("EVENT_HANDLER_CONNS", strconv.Itoa(defaultEventHandlerConns))); err != nil || c.EventHandlerConns < 1 || c.EventHandlerConns > 256 {
+	if c.EventHandlerConns, err = strconv.Atoi(get("EVENT_HANDLER_CONNS", strconv.Itoa(DefaultEventHandlerConns))); err != nil || c.EventHandlerConns < 1 || c.EventHandlerConns > 256 {
 		errs = append(errs, fmt.Errorf("EVENT_HANDLER_CONNS: %q is not a whole number from 1 to 256", getenv("EVENT_HANDLER_CONNS")))
 	}
 	if s := getenv("JWT_SECRET"); s != "" {
@@ -84,25 +92,27 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
-// Defaults of the event-processing settings; a Config built by hand (tests)
-// with zero values gets them too.
+// Defaults of the event-processing settings; a Config built by hand (tests,
+// benchmarks) with zero values gets them too.
 const (
-	defaultEventSubscribers  = 8
-	defaultEventHandlerConns = 16
+	// DefaultEventSubscribers is EVENT_SUBSCRIBERS' default.
+	DefaultEventSubscribers = 8
+	// DefaultEventHandlerConns is EVENT_HANDLER_CONNS' default.
+	DefaultEventHandlerConns = 16
 )
 
 func (c Config) eventSubscribers() int {
 	if c.EventSubscribers > 0 {
 		return c.EventSubscribers
 	}
-	return defaultEventSubscribers
+	return DefaultEventSubscribers
 }
 
 func (c Config) eventHandlerConns() int32 {
 	if c.EventHandlerConns > 0 {
 		return int32(c.EventHandlerConns)
 	}
-	return defaultEventHandlerConns
+	return DefaultEventHandlerConns
 }
 
 func (c Config) validate() error {

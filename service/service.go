@@ -1,0 +1,253 @@
+// Package service is Thoughts' composition root. From a Config it builds the
+// database pool, unit of work, application, event broker, event processing
+// and HTTP server of a process, runs them, and shuts them down in reverse
+// order. The `thoughts` commands, the benchmarks and the test rigs all build
+// a process through it, so there is one wiring to read and to test.
+//
+//	s, err := service.Open(ctx, cfg, logger, service.Options{API: true, Processing: true, Migrate: true, Embedded: true})
+//	defer s.Close()
+//	err = s.StartProcessing(ctx)
+//	err = s.Run(ctx) // HTTP until ctx is done or processing fails
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/thoughts-project/thoughts/adapters/auth"
+	"github.com/thoughts-project/thoughts/adapters/logs"
+	"github.com/thoughts-project/thoughts/adapters/outbox"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/adapters/pubsub"
+	"github.com/thoughts-project/thoughts/app"
+	"github.com/thoughts-project/thoughts/ports/metrics"
+	"github.com/thoughts-project/thoughts/router"
+)
+
+// Options say which parts a process runs.
+type Options struct {
+	// Migrate applies the migrations and the outbox schema first (serve).
+	Migrate bool
+	// RequireMigrated refuses a database with migrations pending (router;
+	// the API instead answers /readyz 503 until they are applied).
+	RequireMigrated bool
+	// Embedded allows the embedded NATS server (see BrokerOptions).
+	Embedded bool
+	// API builds what the HTTP API needs: token issuer and password hasher.
+	API bool
+	// Processing builds the event handlers, on a pool of their own, for
+	// StartProcessing.
+	Processing bool
+	// Handlers lists the handlers of the handlers' application; nil is
+	// router.Handlers. Benchmarks wrap the real ones to observe them.
+	Handlers func(app.Application) []router.Handler
+	// Listener, if set, is where the commands serve HTTP instead of
+	// HTTP_ADDR (tests hand over a listener on port 0).
+	Listener net.Listener
+}
+
+// Service is one process's parts. Close releases them.
+type Service struct {
+	Config Config
+	Log    *slog.Logger
+	// Pool serves the HTTP API, publishers and tooling.
+	Pool *pgxpool.Pool
+	// UoW commits changes with their events to the backend's outbox layout.
+	UoW *postgres.UnitOfWork
+	// App is the application the HTTP API calls (without Options.API it
+	// has no hasher or token issuer).
+	App app.Application
+	// Tokens issues and checks access tokens (Options.API).
+	Tokens *auth.JWT
+	// Metrics is the process's Prometheus registry.
+	Metrics *prometheus.Registry
+	// Handlers are the event handlers (Options.Processing).
+	Handlers []router.Handler
+
+	opts        Options
+	broker      *Broker
+	handlerPool *pgxpool.Pool
+	processing  *Processing
+}
+
+// Open builds the parts opts ask for, in order: pool (and schema), unit of
+// work, application, the handlers' pool and application, event broker,
+// metrics. On error, what was built is released.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_ *Service, err error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Service{Config: cfg, Log: logger, opts: opts, Metrics: metrics.NewRegistry()}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.Pool, err = postgres.Connect(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	switch {
+	case opts.Migrate:
+		if err := applySchema(ctx, s.Pool, logger); err != nil {
+			return nil, err
+		}
+	case opts.RequireMigrated:
+		if pending, err := postgres.MigrationsPending(ctx, s.Pool); err != nil {
+			return nil, err
+		} else if pending {
+			return nil, errors.New("DATABASE_URL: database migrations are pending; run `thoughts migrate` first")
+		}
+	}
+	if s.UoW, err = UnitOfWork(cfg, logger, s.Pool); err != nil {
+		return nil, err
+	}
+	deps := app.Deps{UoW: s.UoW, Reads: postgres.NewReadModel(s.Pool)}
+	if opts.API {
+		secret, err := cfg.jwtSecret()
+		if err != nil {
+			return nil, err
+		}
+		if s.Tokens, err = auth.NewJWT(secret, cfg.JWTTTL, cfg.PublicURL); err != nil {
+			return nil, fmt.Errorf("JWT_SECRET: %w", err)
+		}
+		if deps.Hasher, err = auth.NewArgon2Hasher(auth.DefaultArgon2Params); err != nil {
+			return nil, err
+		}
+		deps.Tokens = s.Tokens
+	}
+	s.App = app.New(deps)
+	if opts.Processing {
+		handlerApp, err := s.handlerApplication(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list := router.Handlers
+		if opts.Handlers != nil {
+			list = opts.Handlers
+		}
+		s.Handlers = list(handlerApp)
+		if err := router.ValidateHandlers(s.Handlers); err != nil {
+			return nil, err
+		}
+	}
+	brokerOpts := BrokerOptions{Embedded: opts.Embedded}
+	if opts.Processing {
+		brokerOpts.SubscriberConns = subscriberConns(s.Handlers)
+	}
+	if s.broker, err = OpenBroker(ctx, cfg, logger, s.Pool, brokerOpts); err != nil {
+		return nil, err
+	}
+	s.Metrics.MustRegister(s.broker.Backend().Collector(Subscriptions(s.Handlers)))
+	return s, nil
+}
+
+// Broker is the process's event broker.
+func (s *Service) Broker() *Broker { return s.broker }
+
+// handlerApplication is the application the event handlers run with, on a
+// pool of their own (closed by Close after the router stopped).
+//
+// On Postgres the handlers commit without waiting for the WAL flush
+// (synchronous_commit=off): the subscriber acks a message by a synchronous
+// commit made after the handler's, and a flush writes the WAL in order, so an
+// acked message's effects are always on disk with its ack. A crash can only
+// lose the effects of messages not yet acked, which are delivered again. The
+// batch's ack is then the one flush for up to BatchSize events instead of one
+// per event. On NATS the ack goes to the broker, not to this WAL: the handlers
+// commit synchronously.
+func (s *Service) handlerApplication(ctx context.Context) (app.Application, error) {
+	pcfg := s.Pool.Config()
+	pcfg.MaxConns, pcfg.MinConns = s.Config.eventHandlerConns(), 0
+	if s.Config.EventsBackend == pubsub.Postgres {
+		pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	}
+	hp, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return app.Application{}, fmt.Errorf("create event handler pool: %w", err)
+	}
+	s.handlerPool = hp
+	uow, err := UnitOfWork(s.Config, s.Log, hp)
+	if err != nil {
+		return app.Application{}, err
+	}
+	// Event handlers need no password hasher or token issuer.
+	return app.New(app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp)}), nil
+}
+
+// StartProcessing starts the outbox forwarder (NATS) and the router with the
+// service's handlers (Options.Processing), and returns once they run. They
+// run until Close; Done reports an unexpected stop.
+func (s *Service) StartProcessing(ctx context.Context) error {
+	if !s.opts.Processing {
+		return errors.New("service opened without Options.Processing")
+	}
+	if s.processing != nil {
+		return errors.New("event processing already started")
+	}
+	p, err := StartProcessing(context.WithoutCancel(ctx), s.broker, s.Handlers, s.Metrics, s.Log, s.Config)
+	if err != nil {
+		return err
+	}
+	s.processing = p
+	return nil
+}
+
+// Done receives the reason if event processing stops on its own; nil (never
+// ready) when the service runs none.
+func (s *Service) Done() <-chan error {
+	if s.processing == nil {
+		return nil
+	}
+	return s.processing.Done()
+}
+
+// Close shuts down in reverse order of start-up: event processing (router,
+// forwarder, poison publisher), the broker, the handlers' pool, the pool.
+// HTTP is stopped by Run before it returns.
+func (s *Service) Close() {
+	if s.processing != nil {
+		s.processing.Stop()
+		s.processing = nil
+	}
+	if s.broker != nil {
+		s.broker.Close()
+		s.broker = nil
+	}
+	if s.handlerPool != nil {
+		s.handlerPool.Close()
+		s.handlerPool = nil
+	}
+	if s.Pool != nil {
+		s.Pool.Close()
+		s.Pool = nil
+	}
+}
+
+// UnitOfWork commits on pool, writing events to the outbox layout of the
+// configured backend.
+func UnitOfWork(cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (*postgres.UnitOfWork, error) {
+	mode := outbox.Forward
+	if cfg.EventsBackend == pubsub.Postgres {
+		mode = outbox.Direct
+	}
+	return postgres.NewUnitOfWork(pool, outbox.New(mode, logs.Watermill(logger)))
+}
+
+// applySchema runs the SQL migrations and creates the outbox tables.
+func applySchema(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	if err := postgres.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	if err := outbox.InitSchema(ctx, wsql.BeginnerFromPgx(pool), logs.Watermill(logger)); err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "schema is up to date")
+	return nil
+}
