@@ -309,7 +309,6 @@ func (s *natsServer) kill() {
 	s.cmd = nil
 }
 
-
 // TestMain removes the nats-server binary built for the run.
 func TestMain(m *testing.M) {
 	code := m.Run()
