@@ -8,17 +8,12 @@ import (
 	"github.com/thoughts-project/thoughts/app/query"
 )
 
-// Application groups every use case.
+// Application groups the use cases clients call. The use cases the event
+// router calls (one per side effect of an event, each idempotent) are built
+// by the router's handler list from the same Deps.
 type Application struct {
 	Commands Commands
 	Queries  Queries
-	Events   EventHandlers
-}
-
-// EventHandlers are the use cases the event router calls, one per side effect
-// of an event; each is idempotent, since delivery is at least once.
-type EventHandlers struct {
-	Notify command.NotifyHandler
 }
 
 // Commands are the use cases that change state; each commits its events with it.
@@ -84,11 +79,17 @@ type Deps struct {
 	Clock  command.Clock
 }
 
-// New wires every use case to deps.
-func New(d Deps) Application {
+// WithDefaults fills in what Deps may leave out: the system clock.
+func (d Deps) WithDefaults() Deps {
 	if d.Clock == nil {
 		d.Clock = command.SystemClock
 	}
+	return d
+}
+
+// New wires every use case to deps.
+func New(d Deps) Application {
+	d = d.WithDefaults()
 	return Application{
 		Commands: Commands{
 			Register:      command.RegisterHandler{UoW: d.UoW, Hasher: d.Hasher, Tokens: d.Tokens, Clock: d.Clock},
@@ -139,9 +140,6 @@ func New(d Deps) Application {
 			Feed:           query.FeedHandler{Reads: d.Reads},
 			TagThoughts:    query.TagThoughtsHandler{Reads: d.Reads},
 			Search:         query.SearchHandler{Reads: d.Reads},
-		},
-		Events: EventHandlers{
-			Notify: command.NotifyHandler{UoW: d.UoW, Clock: d.Clock},
 		},
 	}
 }

@@ -1,15 +1,33 @@
 package router
 
 import (
+	"context"
+
 	"github.com/thoughts-project/thoughts/app"
+	"github.com/thoughts-project/thoughts/app/command"
+	"github.com/thoughts-project/thoughts/app/events"
 )
 
 // Handlers lists every event handler the router runs: the one place to add
-// one. Each gets its own durable consumer per topic of the events it
-// declares, named after it (renaming a handler abandons its consumers and
-// starts new ones), and its own retry policy.
-func Handlers(a app.Application) []Handler {
+// one, built from the dependencies of the handlers' process. Each gets its own
+// durable consumer per topic of the events it declares, named after it
+// (renaming a handler abandons its consumers and starts new ones), and its
+// own retry policy.
+func Handlers(d app.Deps) []Handler {
+	d = d.WithDefaults()
 	return []Handler{
-		{Name: "notifications", Events: a.Events.Notify.Events(), Policy: DefaultPolicy(), Handle: a.Events.Notify.Handle},
+		Bind("notifications", command.NotifyHandler{UoW: d.UoW, Clock: d.Clock}, DefaultPolicy()),
 	}
+}
+
+// EventHandler is a use case of app that reacts to events: it declares the
+// event types it acts on and handles one event idempotently.
+type EventHandler interface {
+	Events() []events.Event
+	Handle(ctx context.Context, env events.Envelope) error
+}
+
+// Bind makes h a router handler named name, retried by p.
+func Bind(name string, h EventHandler, p Policy) Handler {
+	return Handler{Name: name, Events: h.Events(), Policy: p, Handle: h.Handle}
 }

@@ -56,10 +56,13 @@ func TestNotificationsSurviveAbruptStop(t *testing.T) {
 		}
 
 		var attempts atomic.Int64
-		notify := router.Handler{Name: "notifications", Events: []events.Event{events.LikeAdded{}}, Handle: func(ctx context.Context, env events.Envelope) error {
+		// The real handler, as the handler list binds it, counting attempts.
+		notify := router.Handlers(app.Deps{UoW: uow})[0]
+		handle := notify.Handle
+		notify.Handle = func(ctx context.Context, env events.Envelope) error {
 			attempts.Add(1)
-			return application.Events.Notify.Handle(ctx, env)
-		}}
+			return handle(ctx, env)
+		}
 		count := func() int {
 			var n int
 			if err := r.db.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE recipient_id = $1 AND type = 'like'`, author.ID).Scan(&n); err != nil {

@@ -53,7 +53,7 @@ func TestDecode(t *testing.T) {
 
 func TestHandlersCoverTheCatalogue(t *testing.T) {
 	t.Parallel()
-	hs := router.Handlers(app.Application{})
+	hs := router.Handlers(app.Deps{})
 	if err := router.ValidateHandlers(hs); err != nil {
 		t.Fatal(err)
 	}

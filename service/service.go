@@ -45,9 +45,10 @@ type Options struct {
 	// Processing builds the event handlers, on a pool of their own, for
 	// StartProcessing.
 	Processing bool
-	// Handlers lists the handlers of the handlers' application; nil is
-	// router.Handlers. Benchmarks wrap the real ones to observe them.
-	Handlers func(app.Application) []router.Handler
+	// Handlers lists the event handlers, built from the handlers'
+	// dependencies; nil is router.Handlers. Benchmarks wrap the real ones to
+	// observe them.
+	Handlers func(app.Deps) []router.Handler
 	// Listener, if set, is where the commands serve HTTP instead of
 	// HTTP_ADDR (tests hand over a listener on port 0).
 	Listener net.Listener
@@ -124,7 +125,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 	}
 	s.App = app.New(deps)
 	if opts.Processing {
-		handlerApp, err := s.handlerApplication(ctx)
+		handlerDeps, err := s.handlerDeps(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +133,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 		if opts.Handlers != nil {
 			list = opts.Handlers
 		}
-		s.Handlers = list(handlerApp)
+		s.Handlers = list(handlerDeps)
 		if err := router.ValidateHandlers(s.Handlers); err != nil {
 			return nil, err
 		}
@@ -151,8 +152,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 // Broker is the process's event broker.
 func (s *Service) Broker() *Broker { return s.broker }
 
-// handlerApplication is the application the event handlers run with, on a
-// pool of their own (closed by Close after the router stopped).
+// handlerDeps are what the event handlers run with: a unit of work and reads
+// on a pool of their own (closed by Close after the router stopped).
 //
 // On Postgres the handlers commit without waiting for the WAL flush
 // (synchronous_commit=off): the subscriber acks a message by a synchronous
@@ -162,7 +163,7 @@ func (s *Service) Broker() *Broker { return s.broker }
 // batch's ack is then the one flush for up to BatchSize events instead of one
 // per event. On NATS the ack goes to the broker, not to this WAL: the handlers
 // commit synchronously.
-func (s *Service) handlerApplication(ctx context.Context) (app.Application, error) {
+func (s *Service) handlerDeps(ctx context.Context) (app.Deps, error) {
 	pcfg := s.Pool.Config()
 	pcfg.MaxConns, pcfg.MinConns = s.Config.eventHandlerConns(), 0
 	if s.Config.EventsBackend == pubsub.Postgres {
@@ -170,15 +171,15 @@ func (s *Service) handlerApplication(ctx context.Context) (app.Application, erro
 	}
 	hp, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return app.Application{}, fmt.Errorf("create event handler pool: %w", err)
+		return app.Deps{}, fmt.Errorf("create event handler pool: %w", err)
 	}
 	s.handlerPool = hp
 	uow, err := UnitOfWork(s.Config, s.Log, hp)
 	if err != nil {
-		return app.Application{}, err
+		return app.Deps{}, err
 	}
 	// Event handlers need no password hasher or token issuer.
-	return app.New(app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp)}), nil
+	return app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp)}, nil
 }
 
 // StartProcessing starts the outbox forwarder (NATS) and the router with the

@@ -264,7 +264,7 @@ func handlerAlone(ctx context.Context, p *pipeline, n, concurrency, seq int) (Ha
 	envs := make([]func() error, n)
 	for i := range n {
 		env := p.envelope(ctx, seq+i)
-		envs[i] = func() error { return p.app.Events.Notify.Handle(ctx, env) }
+		envs[i] = func() error { return p.notify.Handle(ctx, env) }
 	}
 	var (
 		mu    sync.Mutex

@@ -32,7 +32,7 @@ const shutdownTimeout = 15 * time.Second
 // transaction committed. That costs a map insert per event.
 type pipeline struct {
 	svc     *service.Service
-	app     app.Application // the handlers' application
+	notify  router.Handler // the real notifications handler, unobserved
 	cast    cast
 	dataDir string
 	tr      atomic.Pointer[tracker]
@@ -59,9 +59,14 @@ func startPipeline(ctx context.Context, kind string, db database, users int, tun
 	}
 	p.svc, err = service.Open(ctx, cfg, logger, service.Options{
 		Embedded: true, Processing: true,
-		Handlers: func(a app.Application) []router.Handler {
-			p.app = a
-			return p.observed(router.Handlers(a))
+		Handlers: func(d app.Deps) []router.Handler {
+			hs := router.Handlers(d)
+			for _, h := range hs {
+				if h.Name == "notifications" {
+					p.notify = h
+				}
+			}
+			return p.observed(hs)
 		},
 	})
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // The notification rules are exercised by calling the router's use case
-// (App.Events.Notify) with envelopes, against the real database the API uses;
+// (Rig.Notify) with envelopes, against the real database the API uses;
 // what a recipient gets is read back through the API and, where a hidden row
 // would otherwise go unnoticed, straight from the table.
 
@@ -29,7 +29,7 @@ func tid(th map[string]any) uuid.UUID { return uuid.MustParse(th["id"].(string))
 // deliver hands env to the notification handler, as the router does.
 func deliver(t *testing.T, rig *apitest.Rig, env events.Envelope) {
 	t.Helper()
-	if err := rig.App.Events.Notify.Handle(t.Context(), env); err != nil {
+	if err := rig.Notify.Handle(t.Context(), env); err != nil {
 		t.Fatalf("notify %s: %v", env.Event.EventType(), err)
 	}
 }
@@ -386,7 +386,7 @@ func TestNotifyOtherEventsCreateNone(t *testing.T) {
 	// An event without an ID has no de-duplication key: refused as undecodable.
 	env := event(uid(bob), like(bob, tid(th)))
 	env.ID = uuid.Nil
-	if err := rig.App.Events.Notify.Handle(t.Context(), env); !errors.Is(err, events.ErrUndecodable) {
+	if err := rig.Notify.Handle(t.Context(), env); !errors.Is(err, events.ErrUndecodable) {
 		t.Errorf("event without ID: err = %v, want ErrUndecodable", err)
 	}
 }
@@ -462,7 +462,7 @@ func TestNotifyIsIdempotent(t *testing.T) {
 		for _, env := range envs {
 			wg.Go(func() {
 				<-start
-				errs <- rig.App.Events.Notify.Handle(context.Background(), env)
+				errs <- rig.Notify.Handle(context.Background(), env)
 			})
 		}
 	}
@@ -489,7 +489,7 @@ func TestNotifyIsIdempotent(t *testing.T) {
 	}
 	for _, env := range distinct {
 		wg.Go(func() {
-			if err := rig.App.Events.Notify.Handle(context.Background(), env); err != nil {
+			if err := rig.Notify.Handle(context.Background(), env); err != nil {
 				t.Errorf("like: %v", err)
 			}
 		})

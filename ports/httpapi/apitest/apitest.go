@@ -21,6 +21,7 @@ import (
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
 	"github.com/thoughts-project/thoughts/app"
+	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/ports/httpapi"
 )
 
@@ -40,6 +41,8 @@ type Rig struct {
 	Server *httptest.Server
 	API    *httpapi.API
 	App    app.Application
+	// Notify is the notifications event handler on the rig's database.
+	Notify command.NotifyHandler
 	Logs   *LogBuffer
 }
 
@@ -77,7 +80,7 @@ func New(t testing.TB, opts ...Options) *Rig {
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &Rig{T: t, DB: db, Server: srv, API: api, App: application, Logs: buf}
+	return &Rig{T: t, DB: db, Server: srv, API: api, App: application, Notify: command.NotifyHandler{UoW: uow, Clock: command.SystemClock}, Logs: buf}
 }
 
 // Response is what a client saw.
