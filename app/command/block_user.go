@@ -36,14 +36,14 @@ func (h BlockUserHandler) Handle(ctx context.Context, cmd BlockUser) (domain.Rel
 		if err != nil {
 			return err
 		}
-		if target.ID == cmd.BlockerID {
-			return domain.Errorf(domain.ErrUnprocessable, "you cannot block yourself")
+		b, err := domain.NewBlock(newID(), cmd.BlockerID, target.ID, now)
+		if err != nil {
+			return err
 		}
 		g := tx.Graph()
 		if err := g.LockPair(ctx, cmd.BlockerID, target.ID); err != nil {
 			return err
 		}
-		b := domain.Block{ID: newID(), BlockerID: cmd.BlockerID, BlockedID: target.ID, CreatedAt: now}
 		added, err := g.AddBlock(ctx, b)
 		if err != nil {
 			return err

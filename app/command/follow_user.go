@@ -26,18 +26,13 @@ type FollowUserHandler struct {
 // Handle follows the account: a locked one gets a pending request
 // (FollowRequested), any other is followed at once (FollowAccepted). Following
 // again, or asking again while a request is pending, changes nothing and
-// appends nothing. An account that blocks the follower does not exist for them
-// (ErrNotFound); one the follower blocks must be unblocked first; following
-// yourself is refused. It returns the relationship afterwards.
+// appends nothing. Whether the follow is allowed at all is domain.NewFollow's
+// rule. It returns the relationship afterwards.
 func (h FollowUserHandler) Handle(ctx context.Context, cmd FollowUser) (domain.Relationship, error) {
 	now := h.Clock()
 	var rel domain.Relationship
 	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		target, err := userNamed(ctx, tx, cmd.Username)
-		if err != nil {
-			return err
-		}
-		f, err := domain.NewFollow(newID(), cmd.FollowerID, target, now)
 		if err != nil {
 			return err
 		}
@@ -47,11 +42,9 @@ func (h FollowUserHandler) Handle(ctx context.Context, cmd FollowUser) (domain.R
 		if rel, err = tx.Graph().Relationship(ctx, cmd.FollowerID, target.ID); err != nil {
 			return err
 		}
-		if rel.BlockedBy {
-			return errUserNotFound
-		}
-		if rel.Blocking {
-			return domain.Errorf(domain.ErrUnprocessable, "you block %s; unblock them first", target.Username)
+		f, err := domain.NewFollow(newID(), cmd.FollowerID, target, rel, now)
+		if err != nil {
+			return err
 		}
 		added, err := tx.Graph().AddFollow(ctx, f)
 		if err != nil {

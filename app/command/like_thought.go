@@ -28,7 +28,10 @@ type LikeThoughtHandler struct {
 func (h LikeThoughtHandler) Handle(ctx context.Context, cmd LikeThought) error {
 	now := h.Clock()
 	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		like := domain.Like{ID: newID(), UserID: cmd.UserID, ThoughtID: cmd.ThoughtID, CreatedAt: now}
+		like, err := domain.NewLike(newID(), cmd.UserID, cmd.ThoughtID, now)
+		if err != nil {
+			return err
+		}
 		var added bool
 		if cl, ok := tx.Interactions().(ConditionalLiker); ok {
 			var err error
@@ -66,15 +69,15 @@ type ConditionalLiker interface {
 	AddLikeIfVisible(ctx context.Context, l domain.Like) (added bool, err error)
 }
 
-// interactable loads a thought the user may like or boost (or take that back):
+// interactable loads a thought whose like or boost the user may take back:
 // one they cannot see is ErrNotFound, a tombstone ErrGone.
 func interactable(ctx context.Context, tx Tx, userID, thoughtID uuid.UUID) (domain.Thought, error) {
 	t, err := tx.Thoughts().VisibleTo(ctx, userID, thoughtID)
 	if err != nil {
 		return domain.Thought{}, err
 	}
-	if t.Deleted() {
-		return domain.Thought{}, domain.Errorf(domain.ErrGone, "the thought was deleted")
+	if err := t.CheckLive(); err != nil {
+		return domain.Thought{}, err
 	}
 	return t, nil
 }
