@@ -64,9 +64,9 @@ type Like struct {
 
 // NewLike builds userID's like of thoughtID. The rules that need the thought
 // (the user may see it; it is not a tombstone, as Thought.CheckLive says) are
-// checked by storage in the statement that stores the like: liking is the
-// most frequent write, and one statement leaves no gap for a deletion to slip
-// in. What is left here is that every ID is set: a zero ID is a caller's bug,
+// checked by InteractionRepository.AddLikeIfVisible in the statement that
+// stores the like: liking is the most frequent write, and one statement
+// leaves no gap for a deletion to slip in. What is left here is that every ID is set: a zero ID is a caller's bug,
 // not something to store.
 func NewLike(id, userID, thoughtID uuid.UUID, now time.Time) (Like, error) {
 	if err := requireIDs("like", id, userID, thoughtID); err != nil {
@@ -185,7 +185,12 @@ func NormalizeTag(s string) (string, bool) {
 // removing what does not are no-ops reported as false, so commands emit an
 // event only for a real change.
 type InteractionRepository interface {
-	AddLike(ctx context.Context, l Like) (added bool, err error)
+	// AddLikeIfVisible stores l if its user may see its thought (the
+	// visibility rule of the thoughts) and the thought is not a tombstone
+	// (Thought.CheckLive), checked in the statement that inserts: a thought
+	// the user may not see is ErrNotFound, a tombstone ErrGone. If the user
+	// already likes the thought it stores nothing (added false).
+	AddLikeIfVisible(ctx context.Context, l Like) (added bool, err error)
 	RemoveLike(ctx context.Context, userID, thoughtID uuid.UUID) (removed bool, err error)
 	AddBoost(ctx context.Context, b Boost) (added bool, err error)
 	RemoveBoost(ctx context.Context, userID, thoughtID uuid.UUID) (removed bool, err error)
