@@ -66,8 +66,8 @@ type Like struct {
 // (the user may see it; it is not a tombstone, as Thought.CheckLive says) are
 // checked by InteractionRepository.AddLikeIfVisible in the statement that
 // stores the like: liking is the most frequent write, and one statement
-// leaves no gap for a deletion to slip in. What is left here is that every ID is set: a zero ID is a caller's bug,
-// not something to store.
+// leaves no gap for a deletion to slip in. What is left here is that every ID
+// is set: a zero ID is a caller's bug, not something to store.
 func NewLike(id, userID, thoughtID uuid.UUID, now time.Time) (Like, error) {
 	if err := requireIDs("like", id, userID, thoughtID); err != nil {
 		return Like{}, err
