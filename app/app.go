@@ -72,7 +72,9 @@ type Queries struct {
 
 // Deps are what the application needs from the outside world.
 type Deps struct {
-	UoW    command.UnitOfWork
+	// UoW runs the commands in transactions; the notification handler also
+	// stores notifications through it outside a transaction.
+	UoW    command.NotificationStore
 	Hasher command.PasswordHasher
 	Tokens command.TokenIssuer
 	Reads  query.ReadModel

@@ -35,11 +35,10 @@ func TestNotificationsSurviveAbruptStop(t *testing.T) {
 		// An author with a thought, and likers.
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		mkUser := func(name string) domain.User {
-			u, err := domain.NewUser(uuid.Must(uuid.NewV7()), name, name+"@example.com", now)
+			u, err := domain.NewUser(uuid.Must(uuid.NewV7()), name, name+"@example.com", "x", now)
 			if err != nil {
 				t.Fatal(err)
 			}
-			u.PasswordHash = "x"
 			if err := uow.InTx(ctx, func(ctx context.Context, tx command.Tx) error { return tx.Users().Create(ctx, u) }); err != nil {
 				t.Fatal(err)
 			}

@@ -14,11 +14,6 @@ import (
 	"github.com/thoughts-project/thoughts/app/events"
 )
 
-// MetaFirstPoisonedAt records when a message was first poisoned; a requeued
-// message keeps it, so the poison tooling shows when the trouble began. The
-// poison tooling in adapters/pubsub reads the same key.
-const MetaFirstPoisonedAt = "first_poisoned_at"
-
 // maxReason caps reason_poisoned: it travels as a header on NATS (one line,
 // no newlines) and is shown in tables. The full error is logged.
 const maxReason = 500
@@ -45,8 +40,8 @@ func (p *poisonPublisher) Publish(topic string, msgs ...*message.Message) error 
 		// know the handler.
 		handler, _, _ := strings.Cut(md.Get(middleware.PoisonedHandlerKey), ":")
 		md.Set(middleware.PoisonedHandlerKey, handler)
-		if md.Get(MetaFirstPoisonedAt) == "" {
-			md.Set(MetaFirstPoisonedAt, time.Now().UTC().Format(time.RFC3339Nano))
+		if md.Get(events.MetaFirstPoisonedAt) == "" {
+			md.Set(events.MetaFirstPoisonedAt, time.Now().UTC().Format(time.RFC3339Nano))
 		}
 		// By now the message's context is the last attempt's, cancelled by
 		// Timeout, or the subscription's; the publish must not inherit that.

@@ -148,7 +148,7 @@ func TestAlwaysFailingHandlerIsPoisoned(t *testing.T) {
 		if !strings.Contains(e.Reason, "the database said no") || strings.ContainsAny(e.Reason, "\r\n") {
 			t.Errorf("reason_poisoned = %q", e.Reason)
 		}
-		for _, k := range []string{"reason_poisoned", "topic_poisoned", "handler_poisoned", events.MetaOccurredAt, events.MetaActorID, router.MetaFirstPoisonedAt} {
+		for _, k := range []string{"reason_poisoned", "topic_poisoned", "handler_poisoned", events.MetaOccurredAt, events.MetaActorID, events.MetaFirstPoisonedAt} {
 			if e.Metadata[k] == "" {
 				t.Errorf("poisoned copy lacks metadata %s: %v", k, e.Metadata)
 			}

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/thoughts-project/thoughts/adapters/outbox"
-	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/app"
 	"github.com/thoughts-project/thoughts/app/events"
 	"github.com/thoughts-project/thoughts/router"
@@ -80,9 +79,6 @@ func TestPolicyAckWaitExceedsSpan(t *testing.T) {
 		if p.AckWait() <= p.Span() || p.Span() < time.Duration(p.MaxRetries+1)*p.Timeout {
 			t.Errorf("%+v: span %s, ack wait %s", p, p.Span(), p.AckWait())
 		}
-	}
-	if router.MetaFirstPoisonedAt != pubsub.MetaFirstPoisonedAt {
-		t.Error("router and poison tooling disagree on the first-poisoned metadata key")
 	}
 }
 
@@ -188,8 +184,8 @@ func TestPoisonedCopyIsAnnotated(t *testing.T) {
 	if strings.ContainsAny(reason, "\r\n") || !strings.Contains(reason, "panic") || !strings.Contains(reason, "line one") || len(reason) > 600 {
 		t.Errorf("reason = %q", reason)
 	}
-	if _, err := time.Parse(time.RFC3339Nano, md.Get(router.MetaFirstPoisonedAt)); err != nil {
-		t.Errorf("first_poisoned_at = %q", md.Get(router.MetaFirstPoisonedAt))
+	if _, err := time.Parse(time.RFC3339Nano, md.Get(events.MetaFirstPoisonedAt)); err != nil {
+		t.Errorf("first_poisoned_at = %q", md.Get(events.MetaFirstPoisonedAt))
 	}
 	families, err := reg.Gather()
 	if err != nil {

@@ -64,8 +64,7 @@ func TestEventIffCommit(t *testing.T) {
 			}
 			ctx := events.WithCorrelationID(context.Background(), "corr-iff")
 			now := time.Now().UTC().Truncate(time.Microsecond)
-			user, _ := domain.NewUser(uuid.Must(uuid.NewV7()), "writer", "w@example.com", now)
-			user.PasswordHash = "x"
+			user, _ := domain.NewUser(uuid.Must(uuid.NewV7()), "writer", "w@example.com", "x", now)
 			if err := uow.InTx(ctx, func(ctx context.Context, tx command.Tx) error { return tx.Users().Create(ctx, user) }); err != nil {
 				t.Fatal(err)
 			}

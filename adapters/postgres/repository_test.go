@@ -18,11 +18,11 @@ import (
 
 func newUser(t *testing.T, name string) domain.User {
 	t.Helper()
-	u, err := domain.NewUser(uuid.Must(uuid.NewV7()), name, name+"@example.com", time.Now().UTC().Truncate(time.Microsecond))
+	u, err := domain.NewUser(uuid.Must(uuid.NewV7()), name, name+"@example.com",
+		"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5", time.Now().UTC().Truncate(time.Microsecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.PasswordHash = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5"
 	return u
 }
 

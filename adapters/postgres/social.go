@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
@@ -19,19 +18,9 @@ type Interactions struct{ db querier }
 
 var _ domain.InteractionRepository = Interactions{}
 
-// AddLike inserts l unless the user already likes the thought.
-func (r Interactions) AddLike(ctx context.Context, l domain.Like) (bool, error) {
-	tag, err := r.db.Exec(ctx, `INSERT INTO likes (user_id, thought_id, id, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (user_id, thought_id) DO NOTHING`, l.UserID, l.ThoughtID, l.ID, l.CreatedAt)
-	if err != nil {
-		return false, fmt.Errorf("insert like: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// AddLikeIfVisible inserts l if the user may see the thought and it is not a
-// tombstone (command.ConditionalLiker): the visibility check of interactable
-// and the insert in one statement.
+// AddLikeIfVisible inserts l if the user may see the thought (visibleTo) and
+// it is not a tombstone, in one statement: the check and the insert cost one
+// round trip, and liking is the most frequent write.
 func (r Interactions) AddLikeIfVisible(ctx context.Context, l domain.Like) (bool, error) {
 	var visible, deleted, added bool
 	err := r.db.QueryRow(ctx, `WITH t AS (
@@ -54,8 +43,6 @@ func (r Interactions) AddLikeIfVisible(ctx context.Context, l domain.Like) (bool
 	}
 	return added, nil
 }
-
-var _ command.ConditionalLiker = Interactions{}
 
 // RemoveLike deletes the user's like of the thought, if any.
 func (r Interactions) RemoveLike(ctx context.Context, userID, thoughtID uuid.UUID) (bool, error) {

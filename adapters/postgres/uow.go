@@ -46,7 +46,7 @@ func (u *UnitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx c
 	return nil
 }
 
-var _ command.AutoCommit = (*UnitOfWork)(nil)
+var _ command.NotificationStore = (*UnitOfWork)(nil)
 
 // Notifications serves the notification handler outside a transaction: each
 // call is one statement, committed on its own.

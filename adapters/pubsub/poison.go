@@ -19,10 +19,6 @@ import (
 	"github.com/thoughts-project/thoughts/app/events"
 )
 
-// MetaFirstPoisonedAt is set when a message is first poisoned and kept
-// through requeues, so an entry shows when its trouble began.
-const MetaFirstPoisonedAt = "first_poisoned_at"
-
 // ErrNoPoisonEntry means no poison queue entry matches.
 var ErrNoPoisonEntry = errors.New("no such poison queue entry")
 
@@ -59,7 +55,7 @@ func entry(seq uint64, at time.Time, msg *message.Message) PoisonEntry {
 		Payload:       msg.Payload,
 		Metadata:      msg.Metadata,
 	}
-	if t, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(MetaFirstPoisonedAt)); err == nil && t.Before(e.FirstSeen) {
+	if t, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(events.MetaFirstPoisonedAt)); err == nil && t.Before(e.FirstSeen) {
 		e.FirstSeen = t.UTC()
 	}
 	return e
@@ -137,8 +133,8 @@ func requeued(e PoisonEntry) *message.Message {
 		}
 		msg.Metadata.Set(k, v)
 	}
-	if msg.Metadata.Get(MetaFirstPoisonedAt) == "" {
-		msg.Metadata.Set(MetaFirstPoisonedAt, e.FirstSeen.Format(time.RFC3339Nano))
+	if msg.Metadata.Get(events.MetaFirstPoisonedAt) == "" {
+		msg.Metadata.Set(events.MetaFirstPoisonedAt, e.FirstSeen.Format(time.RFC3339Nano))
 	}
 	return msg
 }

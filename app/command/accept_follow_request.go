@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -29,35 +28,15 @@ type AcceptFollowRequestHandler struct {
 // with the requester afterwards.
 func (h AcceptFollowRequestHandler) Handle(ctx context.Context, cmd AcceptFollowRequest) (domain.Relationship, error) {
 	now := h.Clock()
-	var rel domain.Relationship
-	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		requester, err := userNamed(ctx, tx, cmd.Requester)
-		if err != nil {
-			return err
-		}
-		if err := tx.Graph().LockPair(ctx, cmd.UserID, requester.ID); err != nil {
-			return err
-		}
-		f, err := tx.Graph().FollowOf(ctx, requester.ID, cmd.UserID)
-		if errors.Is(err, domain.ErrNotFound) {
+	rel, err := changeRelationship(ctx, h.UoW, cmd.UserID, cmd.Requester, func(ctx context.Context, tx Tx, requester domain.User) error {
+		found, err := answerFollowRequest(ctx, tx, requester.ID, cmd.UserID, now,
+			func(ctx context.Context, g domain.GraphRepository) (bool, error) {
+				return g.AcceptFollow(ctx, requester.ID, cmd.UserID, now)
+			},
+			events.FollowAccepted{FollowerID: requester.ID, FollowingID: cmd.UserID})
+		if err == nil && !found {
 			return domain.Errorf(domain.ErrNotFound, "no follow request from %s", requester.Username)
 		}
-		if err != nil {
-			return err
-		}
-		if f.State == domain.FollowPending {
-			accepted, err := tx.Graph().AcceptFollow(ctx, requester.ID, cmd.UserID, now)
-			if err != nil {
-				return err
-			}
-			if accepted {
-				ev := events.FollowAccepted{FollowerID: requester.ID, FollowingID: cmd.UserID}
-				if err := tx.Publish(ctx, events.New(ctx, cmd.UserID, ev, now)); err != nil {
-					return err
-				}
-			}
-		}
-		rel, err = tx.Graph().Relationship(ctx, cmd.UserID, requester.ID)
 		return err
 	})
 	if err != nil {

@@ -27,15 +27,10 @@ type CreateAPIKeyHandler struct {
 // Handle stores the key's hash and returns the key with its secret token, which
 // is never retrievable again.
 func (h CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (domain.APIKey, string, error) {
-	name, err := domain.ValidateAPIKeyName(cmd.Name)
+	key, token, err := domain.NewAPIKey(newID(), cmd.UserID, cmd.Name, h.Clock())
 	if err != nil {
 		return domain.APIKey{}, "", err
 	}
-	token, id, hash, err := domain.NewAPIKeyToken(newID())
-	if err != nil {
-		return domain.APIKey{}, "", fmt.Errorf("generate api key: %w", err)
-	}
-	key := domain.APIKey{ID: id, UserID: cmd.UserID, Name: name, SecretHash: hash, CreatedAt: h.Clock()}
 	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		keys, err := tx.APIKeys().ListByUser(ctx, cmd.UserID)
 		if err != nil {

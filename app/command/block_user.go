@@ -27,47 +27,34 @@ type BlockUserHandler struct {
 // other's top friends. It appends UserBlocked, then one Unfollowed per removed
 // follow (accepted or pending, either direction), so consumers that track
 // follow relations need no knowledge of blocks. Blocking again changes nothing
-// and appends nothing. It returns the relationship afterwards.
+// and appends nothing. Whether the block is allowed is domain.NewBlock's rule.
+// It returns the relationship afterwards.
 func (h BlockUserHandler) Handle(ctx context.Context, cmd BlockUser) (domain.Relationship, error) {
 	now := h.Clock()
-	var rel domain.Relationship
-	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		target, err := userNamed(ctx, tx, cmd.Username)
+	rel, err := changeRelationship(ctx, h.UoW, cmd.BlockerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
+		b, err := domain.NewBlock(newID(), cmd.BlockerID, target.ID, now)
 		if err != nil {
 			return err
-		}
-		if target.ID == cmd.BlockerID {
-			return domain.Errorf(domain.ErrUnprocessable, "you cannot block yourself")
 		}
 		g := tx.Graph()
-		if err := g.LockPair(ctx, cmd.BlockerID, target.ID); err != nil {
-			return err
-		}
-		b := domain.Block{ID: newID(), BlockerID: cmd.BlockerID, BlockedID: target.ID, CreatedAt: now}
 		added, err := g.AddBlock(ctx, b)
-		if err != nil {
+		if err != nil || !added {
 			return err
 		}
-		if added {
-			envs := []events.Envelope{events.New(ctx, cmd.BlockerID, events.UserBlocked{BlockerID: b.BlockerID, BlockedID: b.BlockedID}, now)}
-			for _, pair := range [][2]uuid.UUID{{b.BlockerID, b.BlockedID}, {b.BlockedID, b.BlockerID}} {
-				_, removed, err := g.RemoveFollow(ctx, pair[0], pair[1])
-				if err != nil {
-					return err
-				}
-				if removed {
-					envs = append(envs, events.New(ctx, cmd.BlockerID, events.Unfollowed{FollowerID: pair[0], FollowingID: pair[1]}, now))
-				}
-				if err := g.RemoveTopFriend(ctx, pair[0], pair[1]); err != nil {
-					return err
-				}
+		envs := []events.Envelope{events.New(ctx, cmd.BlockerID, events.UserBlocked{BlockerID: b.BlockerID, BlockedID: b.BlockedID}, now)}
+		for _, pair := range [][2]uuid.UUID{{b.BlockerID, b.BlockedID}, {b.BlockedID, b.BlockerID}} {
+			_, removed, err := g.RemoveFollow(ctx, pair[0], pair[1])
+			if err != nil {
+				return err
 			}
-			if err := tx.Publish(ctx, envs...); err != nil {
+			if removed {
+				envs = append(envs, events.New(ctx, cmd.BlockerID, events.Unfollowed{FollowerID: pair[0], FollowingID: pair[1]}, now))
+			}
+			if err := g.RemoveTopFriend(ctx, pair[0], pair[1]); err != nil {
 				return err
 			}
 		}
-		rel, err = g.Relationship(ctx, cmd.BlockerID, target.ID)
-		return err
+		return tx.Publish(ctx, envs...)
 	})
 	if err != nil {
 		return domain.Relationship{}, fmt.Errorf("block %q: %w", cmd.Username, err)

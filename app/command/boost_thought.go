@@ -28,14 +28,14 @@ type BoostThoughtHandler struct {
 func (h BoostThoughtHandler) Handle(ctx context.Context, cmd BoostThought) error {
 	now := h.Clock()
 	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := interactable(ctx, tx, cmd.UserID, cmd.ThoughtID)
+		t, err := tx.Thoughts().VisibleTo(ctx, cmd.UserID, cmd.ThoughtID)
 		if err != nil {
 			return err
 		}
-		if err := domain.CheckBoostable(t); err != nil {
+		boost, err := domain.NewBoost(newID(), cmd.UserID, t, now)
+		if err != nil {
 			return err
 		}
-		boost := domain.Boost{ID: newID(), UserID: cmd.UserID, ThoughtID: t.ID, CreatedAt: now}
 		added, err := tx.Interactions().AddBoost(ctx, boost)
 		if err != nil || !added {
 			return err

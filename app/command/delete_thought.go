@@ -21,8 +21,8 @@ type DeleteThoughtHandler struct {
 	Clock Clock
 }
 
-// Handle clears the content, keeps the row as a tombstone (replies keep their
-// parent; the deletion can federate) and appends ThoughtDeleted.
+// Handle turns the thought into a tombstone (domain.Thought.Tombstone) and
+// appends ThoughtDeleted; deleting a tombstone is ErrGone.
 func (h DeleteThoughtHandler) Handle(ctx context.Context, cmd DeleteThought) error {
 	now := h.Clock()
 	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -30,8 +30,9 @@ func (h DeleteThoughtHandler) Handle(ctx context.Context, cmd DeleteThought) err
 		if err != nil {
 			return err
 		}
-		t.Content, t.ContentWarning, t.Sensitive = "", "", false
-		t.DeletedAt = &now
+		if t, err = t.Tombstone(now); err != nil {
+			return err
+		}
 		if err := tx.Thoughts().Update(ctx, t); err != nil {
 			return err
 		}

@@ -51,8 +51,10 @@ func (h EditThoughtHandler) Handle(ctx context.Context, cmd EditThought) (domain
 	return t, nil
 }
 
-// authoredThought loads (and locks) a live thought the user may change: one they
-// cannot see is ErrNotFound, someone else's is ErrForbidden, a tombstone ErrGone.
+// authoredThought loads (and locks) a thought the user may change: one they
+// cannot see is ErrNotFound, someone else's is ErrForbidden. Whether it can
+// still be changed (a tombstone cannot) is the domain's rule, checked by
+// ThoughtEdit.Apply and Thought.Tombstone.
 func authoredThought(ctx context.Context, tx Tx, userID, thoughtID uuid.UUID, verb string) (domain.Thought, error) {
 	if _, err := tx.Thoughts().VisibleTo(ctx, userID, thoughtID); err != nil {
 		return domain.Thought{}, err
@@ -63,9 +65,6 @@ func authoredThought(ctx context.Context, tx Tx, userID, thoughtID uuid.UUID, ve
 	}
 	if t.AuthorID != userID {
 		return domain.Thought{}, domain.Errorf(domain.ErrForbidden, "only the author may %s this thought", verb)
-	}
-	if t.Deleted() {
-		return domain.Thought{}, domain.Errorf(domain.ErrGone, "the thought was deleted")
 	}
 	return t, nil
 }

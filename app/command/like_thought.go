@@ -27,25 +27,16 @@ type LikeThoughtHandler struct {
 // covers a blocked user and the blocker's thoughts); a tombstone is ErrGone.
 func (h LikeThoughtHandler) Handle(ctx context.Context, cmd LikeThought) error {
 	now := h.Clock()
-	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		like := domain.Like{ID: newID(), UserID: cmd.UserID, ThoughtID: cmd.ThoughtID, CreatedAt: now}
-		var added bool
-		if cl, ok := tx.Interactions().(ConditionalLiker); ok {
-			var err error
-			if added, err = cl.AddLikeIfVisible(ctx, like); err != nil {
-				return err
-			}
-		} else {
-			if _, err := interactable(ctx, tx, cmd.UserID, cmd.ThoughtID); err != nil {
-				return err
-			}
-			var err error
-			if added, err = tx.Interactions().AddLike(ctx, like); err != nil {
-				return err
-			}
-		}
-		if !added {
-			return nil
+	like, err := domain.NewLike(newID(), cmd.UserID, cmd.ThoughtID, now)
+	if err != nil {
+		return fmt.Errorf("like thought %s: %w", cmd.ThoughtID, err)
+	}
+	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		// The visibility and tombstone checks are in the statement that
+		// inserts: one round trip, no gap for a deletion.
+		added, err := tx.Interactions().AddLikeIfVisible(ctx, like)
+		if err != nil || !added {
+			return err
 		}
 		return tx.Publish(ctx, events.New(ctx, cmd.UserID, events.LikeAdded{LikeID: like.ID, UserID: cmd.UserID, ThoughtID: cmd.ThoughtID}, now))
 	})
@@ -53,28 +44,4 @@ func (h LikeThoughtHandler) Handle(ctx context.Context, cmd LikeThought) error {
 		return fmt.Errorf("like thought %s: %w", cmd.ThoughtID, err)
 	}
 	return nil
-}
-
-// ConditionalLiker is implemented by interaction repositories that can check
-// that the user may like the thought and store the like in one step (for
-// PostgreSQL one statement instead of two round trips: liking is the most
-// frequent write). Others get the check and the insert one after the other.
-type ConditionalLiker interface {
-	// AddLikeIfVisible stores l unless the user already likes the thought
-	// (added false). A thought the user may not see is ErrNotFound, a
-	// tombstone ErrGone, as interactable decides.
-	AddLikeIfVisible(ctx context.Context, l domain.Like) (added bool, err error)
-}
-
-// interactable loads a thought the user may like or boost (or take that back):
-// one they cannot see is ErrNotFound, a tombstone ErrGone.
-func interactable(ctx context.Context, tx Tx, userID, thoughtID uuid.UUID) (domain.Thought, error) {
-	t, err := tx.Thoughts().VisibleTo(ctx, userID, thoughtID)
-	if err != nil {
-		return domain.Thought{}, err
-	}
-	if t.Deleted() {
-		return domain.Thought{}, domain.Errorf(domain.ErrGone, "the thought was deleted")
-	}
-	return t, nil
 }

@@ -45,12 +45,14 @@ type TxNotifications interface {
 	MarkAllRead(ctx context.Context, recipientID uuid.UUID, at time.Time) (int64, error)
 }
 
-// AutoCommit is implemented by a UnitOfWork that can also serve the
-// notifications outside a transaction, each call one statement committed on
-// its own. The notification handler prefers it: every rule is checked inside
-// the statement that inserts, so an explicit transaction would add a BEGIN
-// and a COMMIT round trip per event and guard nothing more.
-type AutoCommit interface {
+// NotificationStore is the storage NotifyHandler needs. Notifications serves
+// the notifications outside a transaction, each call one statement committed
+// on its own: every rule is checked inside the statement that inserts, so an
+// explicit transaction would add a BEGIN and a COMMIT round trip per event and
+// guard nothing more. InTx is for the one rule that reads before it inserts
+// (a follow request notifies only a locked account).
+type NotificationStore interface {
+	UnitOfWork
 	Notifications() TxNotifications
 }
 
@@ -84,7 +86,7 @@ type AutoCommit interface {
 // ID is drawn when it is stored, so lists (ordered by ID) show what arrived
 // last on top and a late backlog still reaches clients polling for new ones.
 type NotifyHandler struct {
-	UoW   UnitOfWork
+	UoW   NotificationStore
 	Clock Clock
 }
 
@@ -115,10 +117,7 @@ func (h NotifyHandler) Handle(ctx context.Context, env events.Envelope) error {
 	case events.ThoughtCreated:
 		err = h.thoughtCreated(ctx, env, ev.ThoughtID)
 	case events.ThoughtDeleted:
-		err = h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
-			_, err := ns.DeleteAboutThought(ctx, ev.ThoughtID)
-			return err
-		})
+		_, err = h.UoW.Notifications().DeleteAboutThought(ctx, ev.ThoughtID)
 	default:
 		return nil
 	}
@@ -126,15 +125,6 @@ func (h NotifyHandler) Handle(ctx context.Context, env events.Envelope) error {
 		return fmt.Errorf("notify on %s %s: %w", env.Event.EventType(), env.ID, err)
 	}
 	return nil
-}
-
-// store runs fn on the notifications outside a transaction where the unit of
-// work offers it (AutoCommit), else in one.
-func (h NotifyHandler) store(ctx context.Context, fn func(ctx context.Context, ns TxNotifications) error) error {
-	if ac, ok := h.UoW.(AutoCommit); ok {
-		return fn(ctx, ac.Notifications())
-	}
-	return h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error { return fn(ctx, tx.Notifications()) })
 }
 
 // aboutThought notifies the author of thoughtID that actorID acted on it, in
@@ -148,17 +138,13 @@ func (h NotifyHandler) aboutThought(ctx context.Context, env events.Envelope, ty
 	}
 	n := h.notification(env, typ, actorID, uuid.Nil)
 	n.ThoughtID = &thoughtID
-	return h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
-		_, err := ns.AddToAuthor(ctx, n)
-		return err
-	})
+	_, err := h.UoW.Notifications().AddToAuthor(ctx, n)
+	return err
 }
 
 func (h NotifyHandler) follow(ctx context.Context, env events.Envelope, typ domain.NotificationType, followerID, followingID uuid.UUID) error {
 	if typ != domain.NotificationFollowRequest {
-		return h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
-			return h.notify(ctx, ns, env, typ, followerID, followingID, nil)
-		})
+		return h.notify(ctx, h.UoW.Notifications(), env, typ, followerID, followingID, nil)
 	}
 	// A follow request notifies only a locked account: read in the same
 	// transaction as the insert.
@@ -183,47 +169,46 @@ func (h NotifyHandler) follow(ctx context.Context, env events.Envelope, typ doma
 // statement of its own (a failure part-way is redelivered, and what was
 // stored is not stored twice).
 func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, thoughtID uuid.UUID) error {
-	return h.store(ctx, func(ctx context.Context, ns TxNotifications) error {
-		t, err := ns.Thought(ctx, thoughtID)
-		if errors.Is(err, domain.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if t.Deleted() {
-			return nil
-		}
-		var parentAuthor uuid.UUID
-		if t.InReplyToAuthorID != nil {
-			parentAuthor = *t.InReplyToAuthorID
-			if err := h.notify(ctx, ns, env, domain.NotificationReply, t.AuthorID, parentAuthor, &t); err != nil {
-				return err
-			}
-		}
-		names := domain.ParseMentions(t.Content)
-		if len(names) == 0 {
-			return nil
-		}
-		ids, err := ns.UserIDsByUsername(ctx, names)
-		if err != nil {
-			return err
-		}
-		// In the order of the content, so concurrent deliveries of this event
-		// insert in the same order and wait for each other instead of deadlocking.
-		for _, name := range names {
-			id, ok := ids[name]
-			// The parent's author already has the reply: one notification
-			// per person per thought. (The author is skipped by notify.)
-			if !ok || id == parentAuthor {
-				continue
-			}
-			if err := h.notify(ctx, ns, env, domain.NotificationMention, t.AuthorID, id, &t); err != nil {
-				return err
-			}
-		}
+	ns := h.UoW.Notifications()
+	t, err := ns.Thought(ctx, thoughtID)
+	if errors.Is(err, domain.ErrNotFound) {
 		return nil
-	})
+	}
+	if err != nil {
+		return err
+	}
+	if t.Deleted() {
+		return nil
+	}
+	var parentAuthor uuid.UUID
+	if t.InReplyToAuthorID != nil {
+		parentAuthor = *t.InReplyToAuthorID
+		if err := h.notify(ctx, ns, env, domain.NotificationReply, t.AuthorID, parentAuthor, &t); err != nil {
+			return err
+		}
+	}
+	names := domain.ParseMentions(t.Content)
+	if len(names) == 0 {
+		return nil
+	}
+	ids, err := ns.UserIDsByUsername(ctx, names)
+	if err != nil {
+		return err
+	}
+	// In the order of the content, so concurrent deliveries of this event
+	// insert in the same order and wait for each other instead of deadlocking.
+	for _, name := range names {
+		id, ok := ids[name]
+		// The parent's author already has the reply: one notification
+		// per person per thought. (The author is skipped by notify.)
+		if !ok || id == parentAuthor {
+			continue
+		}
+		if err := h.notify(ctx, ns, env, domain.NotificationMention, t.AuthorID, id, &t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notify stores one notification unless a rule forbids it. The rules that

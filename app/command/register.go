@@ -23,17 +23,18 @@ type RegisterHandler struct {
 }
 
 // Handle validates, hashes the password, stores the user and issues a token.
+// The password is validated first: the user is built from its hash.
 func (h RegisterHandler) Handle(ctx context.Context, cmd Register) (AuthResult, error) {
-	u, err := domain.NewUser(newID(), cmd.Username, cmd.Email, h.Clock())
-	if err != nil {
-		return AuthResult{}, err
-	}
 	if err := domain.ValidatePassword(cmd.Password); err != nil {
 		return AuthResult{}, err
 	}
-	u.PasswordHash, err = h.Hasher.Hash(cmd.Password)
+	hash, err := h.Hasher.Hash(cmd.Password)
 	if err != nil {
 		return AuthResult{}, fmt.Errorf("hash password: %w", err)
+	}
+	u, err := domain.NewUser(newID(), cmd.Username, cmd.Email, hash, h.Clock())
+	if err != nil {
+		return AuthResult{}, err
 	}
 	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		return tx.Users().Create(ctx, u)

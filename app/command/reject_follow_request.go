@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -29,30 +28,13 @@ type RejectFollowRequestHandler struct {
 // the user's relationship with the requester afterwards.
 func (h RejectFollowRequestHandler) Handle(ctx context.Context, cmd RejectFollowRequest) (domain.Relationship, error) {
 	now := h.Clock()
-	var rel domain.Relationship
-	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		requester, err := userNamed(ctx, tx, cmd.Requester)
-		if err != nil {
-			return err
-		}
-		if err := tx.Graph().LockPair(ctx, cmd.UserID, requester.ID); err != nil {
-			return err
-		}
-		f, err := tx.Graph().FollowOf(ctx, requester.ID, cmd.UserID)
-		switch {
-		case errors.Is(err, domain.ErrNotFound):
-		case err != nil:
-			return err
-		case f.State == domain.FollowPending:
-			if _, _, err := tx.Graph().RemoveFollow(ctx, requester.ID, cmd.UserID); err != nil {
-				return err
-			}
-			ev := events.FollowRejected{FollowerID: requester.ID, FollowingID: cmd.UserID}
-			if err := tx.Publish(ctx, events.New(ctx, cmd.UserID, ev, now)); err != nil {
-				return err
-			}
-		}
-		rel, err = tx.Graph().Relationship(ctx, cmd.UserID, requester.ID)
+	rel, err := changeRelationship(ctx, h.UoW, cmd.UserID, cmd.Requester, func(ctx context.Context, tx Tx, requester domain.User) error {
+		_, err := answerFollowRequest(ctx, tx, requester.ID, cmd.UserID, now,
+			func(ctx context.Context, g domain.GraphRepository) (bool, error) {
+				_, removed, err := g.RemoveFollow(ctx, requester.ID, cmd.UserID)
+				return removed, err
+			},
+			events.FollowRejected{FollowerID: requester.ID, FollowingID: cmd.UserID})
 		return err
 	})
 	if err != nil {

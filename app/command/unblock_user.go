@@ -27,27 +27,13 @@ type UnblockUserHandler struct {
 // restored. It returns the relationship afterwards.
 func (h UnblockUserHandler) Handle(ctx context.Context, cmd UnblockUser) (domain.Relationship, error) {
 	now := h.Clock()
-	var rel domain.Relationship
-	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		target, err := userNamed(ctx, tx, cmd.Username)
-		if err != nil {
-			return err
-		}
-		if err := tx.Graph().LockPair(ctx, cmd.BlockerID, target.ID); err != nil {
-			return err
-		}
+	rel, err := changeRelationship(ctx, h.UoW, cmd.BlockerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
 		removed, err := tx.Graph().RemoveBlock(ctx, cmd.BlockerID, target.ID)
-		if err != nil {
+		if err != nil || !removed {
 			return err
 		}
-		if removed {
-			ev := events.UserUnblocked{BlockerID: cmd.BlockerID, BlockedID: target.ID}
-			if err := tx.Publish(ctx, events.New(ctx, cmd.BlockerID, ev, now)); err != nil {
-				return err
-			}
-		}
-		rel, err = tx.Graph().Relationship(ctx, cmd.BlockerID, target.ID)
-		return err
+		ev := events.UserUnblocked{BlockerID: cmd.BlockerID, BlockedID: target.ID}
+		return tx.Publish(ctx, events.New(ctx, cmd.BlockerID, ev, now))
 	})
 	if err != nil {
 		return domain.Relationship{}, fmt.Errorf("unblock %q: %w", cmd.Username, err)

@@ -29,27 +29,13 @@ type UnfollowUserHandler struct {
 // the relationship afterwards.
 func (h UnfollowUserHandler) Handle(ctx context.Context, cmd UnfollowUser) (domain.Relationship, error) {
 	now := h.Clock()
-	var rel domain.Relationship
-	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		target, err := userNamed(ctx, tx, cmd.Username)
-		if err != nil {
-			return err
-		}
-		if err := tx.Graph().LockPair(ctx, cmd.FollowerID, target.ID); err != nil {
-			return err
-		}
+	rel, err := changeRelationship(ctx, h.UoW, cmd.FollowerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
 		_, removed, err := tx.Graph().RemoveFollow(ctx, cmd.FollowerID, target.ID)
-		if err != nil {
+		if err != nil || !removed {
 			return err
 		}
-		if removed {
-			ev := events.Unfollowed{FollowerID: cmd.FollowerID, FollowingID: target.ID}
-			if err := tx.Publish(ctx, events.New(ctx, cmd.FollowerID, ev, now)); err != nil {
-				return err
-			}
-		}
-		rel, err = tx.Graph().Relationship(ctx, cmd.FollowerID, target.ID)
-		return err
+		ev := events.Unfollowed{FollowerID: cmd.FollowerID, FollowingID: target.ID}
+		return tx.Publish(ctx, events.New(ctx, cmd.FollowerID, ev, now))
 	})
 	if err != nil {
 		return domain.Relationship{}, fmt.Errorf("unfollow %q: %w", cmd.Username, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/events"
 )
 
@@ -40,4 +41,17 @@ func (h UnlikeThoughtHandler) Handle(ctx context.Context, cmd UnlikeThought) err
 		return fmt.Errorf("unlike thought %s: %w", cmd.ThoughtID, err)
 	}
 	return nil
+}
+
+// interactable loads a thought whose like or boost the user may take back:
+// one they cannot see is ErrNotFound, a tombstone ErrGone.
+func interactable(ctx context.Context, tx Tx, userID, thoughtID uuid.UUID) (domain.Thought, error) {
+	t, err := tx.Thoughts().VisibleTo(ctx, userID, thoughtID)
+	if err != nil {
+		return domain.Thought{}, err
+	}
+	if err := t.CheckLive(); err != nil {
+		return domain.Thought{}, err
+	}
+	return t, nil
 }

@@ -29,6 +29,24 @@ type APIKey struct {
 	RevokedAt  *time.Time
 }
 
+// NewAPIKey makes userID's key called name, with a fresh secret. It returns
+// the key, which holds only the secret's hash, and the token to show the user
+// once: it is never retrievable again.
+func NewAPIKey(id, userID uuid.UUID, name string, now time.Time) (APIKey, string, error) {
+	name, err := ValidateAPIKeyName(name)
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	if err := requireIDs("api key", id, userID); err != nil {
+		return APIKey{}, "", err
+	}
+	token, _, hash, err := NewAPIKeyToken(id)
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("new api key: %w", err)
+	}
+	return APIKey{ID: id, UserID: userID, Name: name, SecretHash: hash, CreatedAt: now}, token, nil
+}
+
 // ValidateAPIKeyName checks the user-given label of a key.
 func ValidateAPIKeyName(name string) (string, error) {
 	name = strings.TrimSpace(name)

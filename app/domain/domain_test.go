@@ -159,17 +159,46 @@ func TestValidatePassword(t *testing.T) {
 func TestNewUser(t *testing.T) {
 	t.Parallel()
 	id, now := uuid.New(), time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	u, err := domain.NewUser(id, "bob", "Bob@Example.ORG", now)
-	if err != nil {
-		t.Fatalf("NewUser: %v", err)
+	const hash = "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"
+	tests := []struct {
+		name                   string
+		username, email, hash  string
+		field                  string // "" means valid, unless plainErr
+		plainErr               bool   // a caller's bug: an error that is no ValidationError
+		wantUsername, wantMail string
+	}{
+		{"valid", "bob", "Bob@Example.ORG", hash, "", false, "bob", "Bob@example.org"},
+		{"upper-case username", "Bob", "bob@example.org", hash, "username", false, "", ""},
+		{"empty username", "", "bob@example.org", hash, "username", false, "", ""},
+		{"email without domain dot", "bob", "bob@localhost", hash, "email", false, "", ""},
+		{"username checked before email", "Bob", "bob@localhost", hash, "username", false, "", ""},
+		{"no password hash", "bob", "bob@example.org", "", "", true, "", ""},
+		{"input checked before the hash", "Bob", "bob@example.org", "", "username", false, "", ""},
 	}
-	if u.ID != id || u.Username != "bob" || u.Email != "Bob@example.org" || !u.CreatedAt.Equal(now) || !u.UpdatedAt.Equal(now) {
-		t.Errorf("NewUser = %+v", u)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			u, err := domain.NewUser(id, tt.username, tt.email, tt.hash, now)
+			if tt.plainErr {
+				var ve *domain.ValidationError
+				if err == nil || errors.As(err, &ve) {
+					t.Errorf("error = %v, want a plain error", err)
+				}
+			} else {
+				wantField(t, err, tt.field)
+			}
+			if err != nil {
+				if u != (domain.User{}) {
+					t.Errorf("NewUser returned %+v with its error, want the zero User", u)
+				}
+				return
+			}
+			if u.ID != id || u.Username != tt.wantUsername || u.Email != tt.wantMail || u.PasswordHash != tt.hash ||
+				!u.CreatedAt.Equal(now) || !u.UpdatedAt.Equal(now) || u.Locked || u.DisplayName != "" || u.Bio != "" {
+				t.Errorf("NewUser = %+v", u)
+			}
+		})
 	}
-	_, err = domain.NewUser(id, "Bob", "bob@example.org", now)
-	wantField(t, err, "username")
-	_, err = domain.NewUser(id, "bob", "bob@localhost", now)
-	wantField(t, err, "email")
 }
 
 func TestNewThought(t *testing.T) {

@@ -2,6 +2,8 @@ package domain
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,10 +32,19 @@ type Follow struct {
 }
 
 // NewFollow builds follower's follow of target: a request for a locked
-// account, in force at once otherwise. Following yourself is refused.
-func NewFollow(id, follower uuid.UUID, target User, now time.Time) (Follow, error) {
-	if follower == target.ID {
+// account, in force at once otherwise. rel is how the follower stands with
+// the target, read under GraphRepository.LockPair so that it cannot change
+// before the follow is stored. Following yourself is refused; an account that
+// blocks the follower does not exist for them (ErrNotFound, as wherever a
+// block hides an account); one the follower blocks must be unblocked first.
+func NewFollow(id, follower uuid.UUID, target User, rel Relationship, now time.Time) (Follow, error) {
+	switch {
+	case follower == target.ID:
 		return Follow{}, Errorf(ErrUnprocessable, "you cannot follow yourself")
+	case rel.BlockedBy:
+		return Follow{}, Errorf(ErrNotFound, "user not found")
+	case rel.Blocking:
+		return Follow{}, Errorf(ErrUnprocessable, "you block %s; unblock them first", target.Username)
 	}
 	f := Follow{ID: id, FollowerID: follower, FollowingID: target.ID, State: FollowAccepted, CreatedAt: now, AcceptedAt: &now}
 	if target.Locked {
@@ -42,12 +53,26 @@ func NewFollow(id, follower uuid.UUID, target User, now time.Time) (Follow, erro
 	return f, nil
 }
 
-// Like is UserID liking ThoughtID; at most one per pair.
+// Like is UserID liking ThoughtID; at most one per pair. Liking your own
+// thought is allowed.
 type Like struct {
 	ID        uuid.UUID
 	UserID    uuid.UUID
 	ThoughtID uuid.UUID
 	CreatedAt time.Time
+}
+
+// NewLike builds userID's like of thoughtID. The rules that need the thought
+// (the user may see it; it is not a tombstone, as Thought.CheckLive says) are
+// checked by InteractionRepository.AddLikeIfVisible in the statement that
+// stores the like: liking is the most frequent write, and one statement
+// leaves no gap for a deletion to slip in. What is left here is that every ID
+// is set: a zero ID is a caller's bug, not something to store.
+func NewLike(id, userID, thoughtID uuid.UUID, now time.Time) (Like, error) {
+	if err := requireIDs("like", id, userID, thoughtID); err != nil {
+		return Like{}, err
+	}
+	return Like{ID: id, UserID: userID, ThoughtID: thoughtID, CreatedAt: now}, nil
 }
 
 // Boost is UserID sharing ThoughtID with their followers; at most one per pair.
@@ -58,13 +83,22 @@ type Boost struct {
 	CreatedAt time.Time
 }
 
-// CheckBoostable refuses to boost what may not be shared: a followers-only
-// thought would otherwise reach people its author did not choose.
-func CheckBoostable(t Thought) error {
-	if t.Visibility == VisibilityFollowers {
-		return Errorf(ErrUnprocessable, "followers-only thoughts cannot be boosted")
+// NewBoost builds userID's boost of t, a thought the caller has checked the
+// user may see (visibility is storage's rule). A tombstone is ErrGone; a
+// followers-only thought cannot be boosted, even by its author
+// (ErrUnprocessable): it would otherwise reach people its author did not
+// choose. Boosting your own public or unlisted thought is allowed.
+func NewBoost(id, userID uuid.UUID, t Thought, now time.Time) (Boost, error) {
+	if err := requireIDs("boost", id, userID, t.ID); err != nil {
+		return Boost{}, err
 	}
-	return nil
+	if err := t.CheckLive(); err != nil {
+		return Boost{}, err
+	}
+	if t.Visibility == VisibilityFollowers {
+		return Boost{}, Errorf(ErrUnprocessable, "followers-only thoughts cannot be boosted")
+	}
+	return Boost{ID: id, UserID: userID, ThoughtID: t.ID, CreatedAt: now}, nil
 }
 
 // Block is BlockerID blocking BlockedID.
@@ -73,6 +107,29 @@ type Block struct {
 	BlockerID uuid.UUID
 	BlockedID uuid.UUID
 	CreatedAt time.Time
+}
+
+// NewBlock builds blocker's block of blocked. Blocking yourself is refused.
+// (Its consequences, follows removed both ways, are the command's: they are
+// changes to other rows.)
+func NewBlock(id, blocker, blocked uuid.UUID, now time.Time) (Block, error) {
+	if err := requireIDs("block", id, blocker, blocked); err != nil {
+		return Block{}, err
+	}
+	if blocker == blocked {
+		return Block{}, Errorf(ErrUnprocessable, "you cannot block yourself")
+	}
+	return Block{ID: id, BlockerID: blocker, BlockedID: blocked, CreatedAt: now}, nil
+}
+
+// requireIDs refuses to build an entity with a zero ID. It is a plain error,
+// not a sentinel: no client input can cause it (ports refuse the nil UUID as
+// naming nothing), so it is a bug and reported as one.
+func requireIDs(entity string, ids ...uuid.UUID) error {
+	if slices.Contains(ids, uuid.Nil) {
+		return fmt.Errorf("new %s: every ID must be set, got %v", entity, ids)
+	}
+	return nil
 }
 
 // Relationship is how one user (the viewer) stands with another (UserID).
@@ -128,7 +185,12 @@ func NormalizeTag(s string) (string, bool) {
 // removing what does not are no-ops reported as false, so commands emit an
 // event only for a real change.
 type InteractionRepository interface {
-	AddLike(ctx context.Context, l Like) (added bool, err error)
+	// AddLikeIfVisible stores l if its user may see its thought (the
+	// visibility rule of the thoughts) and the thought is not a tombstone
+	// (Thought.CheckLive), checked in the statement that inserts: a thought
+	// the user may not see is ErrNotFound, a tombstone ErrGone. If the user
+	// already likes the thought it stores nothing (added false).
+	AddLikeIfVisible(ctx context.Context, l Like) (added bool, err error)
 	RemoveLike(ctx context.Context, userID, thoughtID uuid.UUID) (removed bool, err error)
 	AddBoost(ctx context.Context, b Boost) (added bool, err error)
 	RemoveBoost(ctx context.Context, userID, thoughtID uuid.UUID) (removed bool, err error)

@@ -56,6 +56,28 @@ type Thought struct {
 // Deleted reports whether t is a tombstone.
 func (t Thought) Deleted() bool { return t.DeletedAt != nil }
 
+// CheckLive is the rule that a tombstone is gone: nothing can be done to it
+// (edited, deleted again, liked, boosted, or a like or boost taken back). It
+// is ErrGone for a tombstone, nil otherwise.
+func (t Thought) CheckLive() error {
+	if t.Deleted() {
+		return Errorf(ErrGone, "the thought was deleted")
+	}
+	return nil
+}
+
+// Tombstone returns t deleted at at: content, warning and sensitivity are
+// cleared and the row is kept, so replies keep their parent and the deletion
+// can federate. A tombstone is ErrGone.
+func (t Thought) Tombstone(at time.Time) (Thought, error) {
+	if err := t.CheckLive(); err != nil {
+		return Thought{}, err
+	}
+	t.Content, t.ContentWarning, t.Sensitive = "", "", false
+	t.DeletedAt = &at
+	return t, nil
+}
+
 // ThoughtDraft is the validated input for a new thought.
 type ThoughtDraft struct {
 	Content        string
@@ -99,8 +121,11 @@ type ThoughtEdit struct {
 	Sensitive      *bool
 }
 
-// Apply validates the edit against t and applies it.
+// Apply validates the edit against t and applies it; a tombstone is ErrGone.
 func (e ThoughtEdit) Apply(t *Thought, now time.Time) error {
+	if err := t.CheckLive(); err != nil {
+		return err
+	}
 	content, cw := t.Content, t.ContentWarning
 	if e.Content != nil {
 		content = *e.Content

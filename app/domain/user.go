@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -36,8 +37,10 @@ type User struct {
 }
 
 // NewUser validates registration input and returns a user ready to be stored.
-// passwordHash is produced by the caller from the validated password.
-func NewUser(id uuid.UUID, username, email string, now time.Time) (User, error) {
+// passwordHash is what the caller's hasher made of a password that passed
+// ValidatePassword; a user without one could never sign in, so an empty hash
+// is a caller's bug (a plain error, not a validation error).
+func NewUser(id uuid.UUID, username, email, passwordHash string, now time.Time) (User, error) {
 	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
@@ -45,12 +48,16 @@ func NewUser(id uuid.UUID, username, email string, now time.Time) (User, error) 
 	if err != nil {
 		return User{}, err
 	}
+	if passwordHash == "" {
+		return User{}, errors.New("new user: the password hash is required")
+	}
 	return User{
-		ID:        id,
-		Username:  username,
-		Email:     email,
-		CreatedAt: now,
-		UpdatedAt: now,
+		ID:           id,
+		Username:     username,
+		Email:        email,
+		PasswordHash: passwordHash,
+		CreatedAt:    now,
+		UpdatedAt:    now,
 	}, nil
 }
 

@@ -22,6 +22,13 @@ const (
 	MetaActorID       = "actor_id"
 )
 
+// MetaFirstPoisonedAt is the metadata key of when a message was first put on
+// the poison queue (RFC 3339). The router sets it on the first poisoning and
+// a requeued message keeps it, so the poison tooling, which reads it, shows
+// when the trouble began. It is here, with the other keys, because both
+// sides must agree on it.
+const MetaFirstPoisonedAt = "first_poisoned_at"
+
 // Event is a domain event. Implementations are plain structs with JSON tags; a
 // shipped event's fields are never changed incompatibly.
 type Event interface {

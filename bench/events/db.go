@@ -118,11 +118,10 @@ func seed(ctx context.Context, uow command.UnitOfWork, users int) (cast, error) 
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	err := uow.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
 		newUser := func(name string) (uuid.UUID, error) {
-			u, err := domain.NewUser(uuid.Must(uuid.NewV7()), name, name+"@bench.invalid", now)
+			u, err := domain.NewUser(uuid.Must(uuid.NewV7()), name, name+"@bench.invalid", "not-a-hash: benchmark users cannot log in", now)
 			if err != nil {
 				return uuid.Nil, err
 			}
-			u.PasswordHash = "not-a-hash: benchmark users cannot log in"
 			return u.ID, tx.Users().Create(ctx, u)
 		}
 		for i := range users {

@@ -152,10 +152,11 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // pathID parses a UUID path variable; a malformed one names nothing that
-// exists, so it is a 404.
+// exists, so it is a 404, and so is the nil UUID (nothing is stored under it,
+// and domain constructors refuse it as a caller's bug).
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
 	id, err := uuid.Parse(mux.Vars(r)[name])
-	if err != nil {
+	if err != nil || id == uuid.Nil {
 		return uuid.Nil, domain.Errorf(domain.ErrNotFound, "no such %s", name)
 	}
 	return id, nil

@@ -146,6 +146,7 @@ func TestLikes(t *testing.T) {
 	expectProblem(t, rig.Get("/api/v1/thoughts/"+hidden+"/liked_by", bob.Token), 404)
 	expectProblem(t, rig.Post("/api/v1/thoughts/"+uuid.NewString()+"/like", bob.Token, nil), 404)
 	expectProblem(t, rig.Post("/api/v1/thoughts/nope/like", bob.Token, nil), 404)
+	expectProblem(t, rig.Post("/api/v1/thoughts/"+uuid.Nil.String()+"/like", bob.Token, nil), 404)
 	expectProblem(t, rig.Post(likePath, "", nil), 401)
 	// A tombstone is gone.
 	apitest.Expect(t, rig.Delete("/api/v1/thoughts/"+id, alice.Token), 204)

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/thoughts-project/thoughts/ports/internal/httpx"
 )
 
 // NewRegistry returns a registry with the Go runtime and process collectors.
@@ -68,7 +70,7 @@ func (m *HTTP) Routes(r *mux.Router) {
 func (m *HTTP) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &httpx.StatusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		route := "unmatched"
 		var match mux.RouteMatch
@@ -77,7 +79,7 @@ func (m *HTTP) Middleware(next http.Handler) http.Handler {
 				route = tpl
 			}
 		}
-		status := rec.status
+		status := rec.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
@@ -85,24 +87,3 @@ func (m *HTTP) Middleware(next http.Handler) http.Handler {
 		m.latency.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
 	})
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,59 @@
+package domain_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
+)
+
+func TestNewAPIKey(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	id, user := uuid.New(), uuid.New()
+	tests := []struct {
+		name     string
+		id, user uuid.UUID
+		keyName  string
+		field    string // "" means valid, unless plainErr
+		plainErr bool
+		wantName string
+	}{
+		{"valid", id, user, "my bot", "", false, "my bot"},
+		{"name trimmed", id, user, "  my bot \t", "", false, "my bot"},
+		{"empty name", id, user, "  ", "name", false, ""},
+		{"control character", id, user, "my\nbot", "name", false, ""},
+		{"no ID", uuid.Nil, user, "my bot", "", true, ""},
+		{"no user", id, uuid.Nil, "my bot", "", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			key, token, err := domain.NewAPIKey(tt.id, tt.user, tt.keyName, now)
+			if tt.plainErr {
+				if err == nil {
+					t.Error("NewAPIKey succeeded, want an error")
+				}
+			} else {
+				wantField(t, err, tt.field)
+			}
+			if err != nil {
+				if key.ID != uuid.Nil || key.SecretHash != nil || token != "" {
+					t.Errorf("NewAPIKey returned %+v, %q with its error", key, token)
+				}
+				return
+			}
+			if key.ID != id || key.UserID != user || key.Name != tt.wantName || !key.CreatedAt.Equal(now) ||
+				key.LastUsedAt != nil || key.RevokedAt != nil {
+				t.Errorf("NewAPIKey = %+v", key)
+			}
+			// The token names the key and proves the secret whose hash is kept.
+			gotID, hash, ok := domain.ParseAPIKeyToken(token)
+			if !ok || gotID != id || !key.Matches(hash) {
+				t.Errorf("token %q: parsed %s, ok %v, matches %v", token, gotID, ok, key.Matches(hash))
+			}
+		})
+	}
+}
