@@ -63,13 +63,16 @@ func TestHandlersCoverTheCatalogue(t *testing.T) {
 		events.TopicLikeAdded, events.TopicBoostAdded, events.TopicFollowRequested, events.TopicFollowAccepted,
 		events.TopicThoughtCreated, events.TopicThoughtDeleted,
 	}}
-	if len(hs) != len(want) {
-		t.Fatalf("%d handlers, want %d", len(hs), len(want))
-	}
 	for _, h := range hs {
-		if got := h.Topics(); !slices.Equal(got, want[h.Name]) {
-			t.Errorf("handler %s consumes %v, want %v", h.Name, got, want[h.Name])
+		if w, ok := want[h.Name]; ok {
+			delete(want, h.Name)
+			if got := h.Topics(); !slices.Equal(got, w) {
+				t.Errorf("handler %s consumes %v, want %v", h.Name, got, w)
+			}
 		}
+	}
+	for name := range want {
+		t.Errorf("no %s handler", name)
 	}
 }
 

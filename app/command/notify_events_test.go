@@ -10,17 +10,50 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/thoughts-project/thoughts/app/command"
+	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/events"
 )
 
 // errTouched stops a handler at its first use of storage.
 var errTouched = errors.New("storage touched")
 
+// touchOnly is a notification store that counts every use and fails it.
 type touchOnly struct{ calls int }
 
 func (u *touchOnly) InTx(context.Context, func(context.Context, command.Tx) error) error {
 	u.calls++
 	return errTouched
+}
+
+func (u *touchOnly) Notifications() command.TxNotifications { return touchedNotifications{u: u} }
+
+// touchedNotifications fails each lookup and write the handler may make; the
+// nil embedded interface stands for the read-marking it never calls.
+type touchedNotifications struct {
+	command.TxNotifications
+	u *touchOnly
+}
+
+func (n touchedNotifications) touch() error { n.u.calls++; return errTouched }
+
+func (n touchedNotifications) Add(context.Context, domain.Notification) (bool, error) {
+	return false, n.touch()
+}
+
+func (n touchedNotifications) AddToAuthor(context.Context, domain.Notification) (bool, error) {
+	return false, n.touch()
+}
+
+func (n touchedNotifications) DeleteAboutThought(context.Context, uuid.UUID) (int64, error) {
+	return 0, n.touch()
+}
+
+func (n touchedNotifications) Thought(context.Context, uuid.UUID) (domain.Thought, error) {
+	return domain.Thought{}, n.touch()
+}
+
+func (n touchedNotifications) UserIDsByUsername(context.Context, []string) (map[string]uuid.UUID, error) {
+	return nil, n.touch()
 }
 
 // everyEvent returns one event of each catalogue type, every ID field set.
