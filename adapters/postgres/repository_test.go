@@ -89,7 +89,10 @@ func TestVisibilityRule(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
-	uow, _ := postgres.NewUnitOfWork(db.Pool, outbox.New(outbox.Forward, nil))
+	uow, err := postgres.NewUnitOfWork(db.Pool, outbox.New(outbox.Forward, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
 	users := map[string]domain.User{}
 	for _, name := range []string{"author", "follower", "pending", "stranger", "blocked"} {
 		u := newUser(t, name)

@@ -37,8 +37,11 @@ func TestRequestsCountedByRouteTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
 		`thoughts_http_requests_total{method="GET",route="/api/v1/thoughts/{id}",status="418"} 2`,
 		`thoughts_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
