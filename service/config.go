@@ -16,8 +16,11 @@ import (
 
 // Config is every setting of the process, read once from the environment.
 type Config struct {
-	DatabaseURL            string
-	HTTPAddr               string
+	DatabaseURL string
+	HTTPAddr    string
+	// MetricsAddr is where /metrics is served, apart from the API (empty:
+	// nowhere).
+	MetricsAddr            string
 	PublicURL              string
 	JWTSecret              []byte
 	JWTTTL                 time.Duration
@@ -43,13 +46,18 @@ type Config struct {
 	EventBatchSize int
 }
 
+// DefaultMetricsAddr is METRICS_ADDR's default: loopback only, as
+// Prometheus exporters usually listen, so the API's clients cannot read it.
+const DefaultMetricsAddr = "127.0.0.1:9464"
+
 // DefaultDatabaseURL is the local development cluster that `make run` and
 // `make test` provision.
 const DefaultDatabaseURL = "postgres://thoughts:thoughts@127.0.0.1:5432/thoughts?sslmode=disable"
 
-// LoadConfig reads the environment through getenv. Each bad setting is an
-// error naming its variable.
-func LoadConfig(getenv func(string) string) (Config, error) {
+// LoadConfig reads the environment through lookup (os.LookupEnv). Each bad
+// setting is an// error naming its variable.
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	getenv := func(name string) string { v, _ := lookup(name); return v }
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
@@ -65,6 +73,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DataDir:       get("DATA_DIR", "./data"),
 		LogLevel:      get("LOG_LEVEL", "info"),
 		LogFormat:     get("LOG_FORMAT", "text"),
+		MetricsAddr:   DefaultMetricsAddr,
+	}
+	// Set but empty turns the metrics listener off.
+	if v, ok := lookup("METRICS_ADDR"); ok {
+		c.MetricsAddr = strings.TrimSpace(v)
 	}
 	var errs []error
 	var err error
@@ -122,6 +135,9 @@ func (c Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr))
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is not host:port (empty turns /metrics off)", c.MetricsAddr))
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		errs = append(errs, fmt.Errorf("PUBLIC_URL: %q is not an http(s) base URL", c.PublicURL))

@@ -17,7 +17,8 @@ import (
 // and /metrics serves them.
 func TestRequestsCountedByRouteTemplate(t *testing.T) {
 	t.Parallel()
-	m, err := metrics.NewHTTP(metrics.NewRegistry())
+	reg := metrics.NewRegistry()
+	m, err := metrics.NewHTTP(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,6 +27,8 @@ func TestRequestsCountedByRouteTemplate(t *testing.T) {
 	m.Routes(r)
 	srv := httptest.NewServer(m.Middleware(r))
 	defer srv.Close()
+	scrape := httptest.NewServer(metrics.Handler(reg))
+	defer scrape.Close()
 	for _, path := range []string{"/api/v1/thoughts/1", "/api/v1/thoughts/2", "/nowhere"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -33,7 +36,12 @@ func TestRequestsCountedByRouteTemplate(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
+	if resp, err := http.Get(srv.URL + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the instrumented API serves /metrics: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err := http.Get(scrape.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
