@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/app/domain"
 )
@@ -29,4 +30,20 @@ func (r *ReadModel) FeedWindowForTest(ctx context.Context, viewer uuid.UUID, pag
 func (r *ReadModel) FeedPerSourceForTest(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]FeedEntryForTest, error) {
 	es, err := r.perSourceEntries(ctx, viewer, page)
 	return exportEntries(es), err
+}
+
+// NotBlockedEitherWayForTest evaluates the block rule for users a and b.
+func NotBlockedEitherWayForTest(ctx context.Context, pool *pgxpool.Pool, a, b uuid.UUID) (bool, error) {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT `+notBlockedEitherWay("$1::uuid", "$2::uuid")+` IS TRUE`, a, b).Scan(&ok)
+	return ok, err
+}
+
+// VisibleToForTest evaluates the visibility rule and the listing rule for
+// the thought and viewer (nil: anonymous). NULL, which a WHERE clause treats
+// as false, is false.
+func VisibleToForTest(ctx context.Context, pool *pgxpool.Pool, viewer *uuid.UUID, thoughtID uuid.UUID) (visible, listed bool, err error) {
+	err = pool.QueryRow(ctx, `SELECT (`+visibleTo(2)+`) IS TRUE, (`+listedTo(2)+`) IS TRUE FROM thoughts t WHERE t.id = $1`, thoughtID, viewer).
+		Scan(&visible, &listed)
+	return visible, listed, err
 }

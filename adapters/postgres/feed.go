@@ -169,13 +169,10 @@ func (q *feedQuery) within(col, bound string) string {
 	return " AND " + col + " >= coalesce(" + bound + ", '" + zeroID + "')"
 }
 
-// followsOrSelf: the user in col is the viewer or someone they follow.
-const followsOrSelf = `(%[1]s = $1 OR EXISTS (SELECT 1 FROM follows fx
-	WHERE fx.follower_id = $1 AND fx.following_id = %[1]s AND fx.state = 'accepted'))`
-
-// notBlockedEitherWay: the user in col neither blocks nor is blocked by the viewer.
-const notBlockedEitherWay = `NOT EXISTS (SELECT 1 FROM blocks bx WHERE bx.blocker_id = $1 AND bx.blocked_id = %[1]s)
-	AND NOT EXISTS (SELECT 1 FROM blocks bx WHERE bx.blocker_id = %[1]s AND bx.blocked_id = $1)`
+// followsOrSelf: the user in col is the viewer ($1) or someone they follow.
+func followsOrSelf(col string) string {
+	return `(` + col + ` = $1 OR ` + follows("$1", col) + `)`
+}
 
 // superseded: the thought in col has a newer entry in the feed, a boost by the
 // viewer or someone they follow (newer than the boost newerThan, if given).
@@ -184,7 +181,7 @@ func superseded(col, newerThan string) string {
 	if newerThan != "" {
 		cond += " AND x.id > " + newerThan
 	}
-	return `EXISTS (SELECT 1 FROM boosts x WHERE ` + cond + ` AND ` + fmt.Sprintf(followsOrSelf, "x.user_id") + `)`
+	return `EXISTS (SELECT 1 FROM boosts x WHERE ` + cond + ` AND ` + followsOrSelf("x.user_id") + `)`
 }
 
 // originalsWindow selects the viewer's sources' live, not superseded thoughts
@@ -198,8 +195,8 @@ func (q *feedQuery) originalsWindow(boundCTE string) string {
 	LEFT JOIN LATERAL (
 		SELECT t.id FROM thoughts t
 		WHERE t.deleted_at IS NULL` + r + q.within("t.id", "w.bound") + `
-			AND ` + fmt.Sprintf(followsOrSelf, "t.author_id") + `
-			AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
+			AND ` + followsOrSelf("t.author_id") + `
+			AND ` + notBlockedEitherWay("$1", "t.author_id") + `
 			AND NOT ` + superseded("t.id", "") + `
 		ORDER BY t.id ` + q.order() + ` LIMIT ` + q.limit + `
 	) o ON true`
@@ -212,9 +209,9 @@ func (q *feedQuery) boostsWindow(boundCTE string) string {
 	LEFT JOIN LATERAL (
 		SELECT b.id, b.thought_id, b.user_id FROM boosts b JOIN thoughts t ON t.id = b.thought_id
 		WHERE t.deleted_at IS NULL` + r + q.within("b.id", "w.bound") + `
-			AND ` + fmt.Sprintf(followsOrSelf, "b.user_id") + `
-			AND ` + fmt.Sprintf(notBlockedEitherWay, "b.user_id") + `
-			AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
+			AND ` + followsOrSelf("b.user_id") + `
+			AND ` + notBlockedEitherWay("$1", "b.user_id") + `
+			AND ` + notBlockedEitherWay("$1", "t.author_id") + `
 			AND NOT ` + superseded("b.thought_id", "b.id") + `
 		ORDER BY b.id ` + q.order() + ` LIMIT ` + q.limit + `
 	) o ON true`
@@ -280,7 +277,7 @@ func (q *feedQuery) perSourceCTEs() string {
 	boosts := func(src, limit string) string {
 		return `SELECT b.id, b.thought_id FROM boosts b JOIN thoughts t ON t.id = b.thought_id
 			WHERE b.user_id = ` + src + rb + ` AND t.deleted_at IS NULL
-				AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
+				AND ` + notBlockedEitherWay("$1", "t.author_id") + `
 				AND NOT ` + superseded("b.thought_id", "b.id") + `
 			ORDER BY b.id ` + q.order() + ` LIMIT ` + limit
 	}
@@ -292,7 +289,7 @@ func (q *feedQuery) perSourceCTEs() string {
 			SELECT $1::uuid AS uid
 			UNION ALL
 			SELECT f.following_id FROM follows f
-			WHERE f.follower_id = $1 AND f.state = 'accepted' AND ` + fmt.Sprintf(notBlockedEitherWay, "f.following_id") + `
+			WHERE f.follower_id = $1 AND f.state = 'accepted' AND ` + notBlockedEitherWay("$1", "f.following_id") + `
 		),
 		-- Each source's nearest entry to the cursor. Only the page-size sources
 		-- with the nearest ones can contribute to the page: those sources alone
@@ -466,22 +463,10 @@ func (r *ReadModel) queryPlanned(ctx context.Context, mode, sql string, args []a
 	return r.pool.SendBatch(ctx, batch).Close()
 }
 
-// listed leaves unlisted thoughts out of public listings (tags, search),
-// except for their author ($n).
-func listed(n int) string {
-	return `(t.visibility <> 'unlisted' OR t.author_id = $` + strconv.Itoa(n) + `::uuid)`
-}
-
-// notBlockedBy hides the thoughts of users the viewer ($n) blocks from
-// listings: they stay visible by link, but the viewer asked not to see them.
-func notBlockedBy(n int) string {
-	return `NOT EXISTS (SELECT 1 FROM blocks vx WHERE vx.blocker_id = $` + strconv.Itoa(n) + `::uuid AND vx.blocked_id = t.author_id)`
-}
-
 // TagThoughts lists the visible, listed, live thoughts tagged tag.
 func (r *ReadModel) TagThoughts(ctx context.Context, viewer query.Viewer, tag string, page domain.Page) ([]query.ThoughtView, error) {
 	where, tail, args := keyset(page, "g.thought_id",
-		[]string{"g.tag = $1", "t.deleted_at IS NULL", listed(2), visibleTo(2), notBlockedBy(2)}, []any{tag, viewer})
+		[]string{"g.tag = $1", "t.deleted_at IS NULL", listedTo(2)}, []any{tag, viewer})
 	vs, err := r.views(ctx, `SELECT `+viewColumns(2)+viewFrom+` JOIN thought_tags g ON g.thought_id = t.id`+where+tail, args...)
 	if err != nil {
 		return nil, err
