@@ -143,7 +143,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, all bool) error
 	if err != nil {
 		return err
 	}
-	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(pool)})
+	application := app.New(app.Deps{
+		UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(pool), APIKeys: postgres.NewAPIKeys(pool),
+	})
 
 	handlers := router.Handlers(application)
 	conns := 0

@@ -164,13 +164,3 @@ func (r *ReadModel) ThoughtsByAuthor(ctx context.Context, viewer query.Viewer, a
 func (r *ReadModel) APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
 	return APIKeys{db: r.pool}.ListByUser(ctx, userID)
 }
-
-// APIKeyByID loads a key.
-func (r *ReadModel) APIKeyByID(ctx context.Context, id uuid.UUID) (domain.APIKey, error) {
-	return APIKeys{db: r.pool}.ByID(ctx, id)
-}
-
-// TouchAPIKey records use of a key.
-func (r *ReadModel) TouchAPIKey(ctx context.Context, id uuid.UUID) error {
-	return APIKeys{db: r.pool}.Touch(ctx, id)
-}

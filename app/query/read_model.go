@@ -65,6 +65,4 @@ type ReadModel interface {
 	// ThoughtsByAuthor lists an author's live thoughts visible to viewer, newest first.
 	ThoughtsByAuthor(ctx context.Context, viewer Viewer, authorID uuid.UUID, page domain.Page) ([]ThoughtView, error)
 	APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error)
-	APIKeyByID(ctx context.Context, id uuid.UUID) (domain.APIKey, error)
-	TouchAPIKey(ctx context.Context, id uuid.UUID) error
 }

@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -89,32 +88,4 @@ func (h APIKeysHandler) Handle(ctx context.Context, userID uuid.UUID) ([]domain.
 		return nil, fmt.Errorf("list api keys of %s: %w", userID, err)
 	}
 	return keys, nil
-}
-
-// AuthenticateAPIKeyHandler resolves an API key token to its user.
-type AuthenticateAPIKeyHandler struct{ Reads ReadModel }
-
-var errBadKey = domain.Errorf(domain.ErrUnauthenticated, "invalid or revoked API key")
-
-// Handle returns the key's user if the token is a live key, comparing the
-// secret in constant time.
-func (h AuthenticateAPIKeyHandler) Handle(ctx context.Context, token string) (uuid.UUID, error) {
-	id, secretHash, ok := domain.ParseAPIKeyToken(token)
-	if !ok {
-		return uuid.Nil, errBadKey
-	}
-	k, err := h.Reads.APIKeyByID(ctx, id)
-	if errors.Is(err, domain.ErrNotFound) {
-		return uuid.Nil, errBadKey
-	}
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("load api key %s: %w", id, err)
-	}
-	if !k.Matches(secretHash) || k.RevokedAt != nil {
-		return uuid.Nil, errBadKey
-	}
-	if err := h.Reads.TouchAPIKey(ctx, id); err != nil {
-		return uuid.Nil, fmt.Errorf("touch api key %s: %w", id, err)
-	}
-	return k.UserID, nil
 }
