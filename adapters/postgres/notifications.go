@@ -139,8 +139,6 @@ func (r Notifications) MarkAllRead(ctx context.Context, recipientID uuid.UUID, a
 	return tag.RowsAffected(), nil
 }
 
-var _ query.NotificationReads = (*ReadModel)(nil)
-
 const notificationView = `SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL,
 		a.id, a.username, a.display_name, n.thought_id, coalesce(th.content, ''), coalesce(th.content_warning, '')
 	FROM notifications n

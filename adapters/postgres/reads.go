@@ -13,7 +13,8 @@ import (
 	"github.com/thoughts-project/thoughts/app/query"
 )
 
-// ReadModel implements query.ReadModel on the pool.
+// ReadModel implements query.ReadModel, every narrow read interface of the
+// query handlers, on the pool.
 type ReadModel struct {
 	pool *pgxpool.Pool
 	// feedFewSources is the constant of that name; the feed tests vary it

@@ -10,8 +10,14 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
+// ThoughtReads is what ThoughtHandler reads.
+type ThoughtReads interface {
+	// Thought returns a visible thought (tombstones included) or ErrNotFound.
+	Thought(ctx context.Context, viewer Viewer, id uuid.UUID) (ThoughtView, error)
+}
+
 // ThoughtHandler returns one thought.
-type ThoughtHandler struct{ Reads ReadModel }
+type ThoughtHandler struct{ Reads ThoughtReads }
 
 // Handle returns the thought if the viewer may see it: ErrNotFound if not, and
 // ErrGone for a tombstone.
@@ -39,8 +45,17 @@ type ThreadContext struct {
 	Descendants []ThoughtView
 }
 
+// ThoughtContextReads is what ThoughtContextHandler reads.
+type ThoughtContextReads interface {
+	ThoughtReads
+	// Ancestors returns the visible ancestors of id, root first, at most limit.
+	Ancestors(ctx context.Context, viewer Viewer, id uuid.UUID, limit int) ([]ThoughtView, error)
+	// Descendants returns visible replies under id, oldest first, at most limit.
+	Descendants(ctx context.Context, viewer Viewer, id uuid.UUID, limit int) ([]ThoughtView, error)
+}
+
 // ThoughtContextHandler returns a thought's ancestors and descendants.
-type ThoughtContextHandler struct{ Reads ReadModel }
+type ThoughtContextHandler struct{ Reads ThoughtContextReads }
 
 // Handle loads the context of a visible thought (a tombstone has a context too).
 func (h ThoughtContextHandler) Handle(ctx context.Context, viewer Viewer, id uuid.UUID) (ThreadContext, error) {
@@ -58,8 +73,15 @@ func (h ThoughtContextHandler) Handle(ctx context.Context, viewer Viewer, id uui
 	return ThreadContext{Ancestors: anc, Descendants: desc}, nil
 }
 
+// UserThoughtsReads is what UserThoughtsHandler reads.
+type UserThoughtsReads interface {
+	UserProfileReads
+	// ThoughtsByAuthor lists an author's live thoughts visible to viewer, newest first.
+	ThoughtsByAuthor(ctx context.Context, viewer Viewer, authorID uuid.UUID, page domain.Page) ([]ThoughtView, error)
+}
+
 // UserThoughtsHandler lists a user's thoughts.
-type UserThoughtsHandler struct{ Reads ReadModel }
+type UserThoughtsHandler struct{ Reads UserThoughtsReads }
 
 // Handle lists the visible, live thoughts of username, newest first.
 func (h UserThoughtsHandler) Handle(ctx context.Context, viewer Viewer, username string, page domain.Page) ([]ThoughtView, error) {
@@ -78,8 +100,14 @@ func (h UserThoughtsHandler) Handle(ctx context.Context, viewer Viewer, username
 	return ts, nil
 }
 
+// APIKeysReads is what APIKeysHandler reads.
+type APIKeysReads interface {
+	// APIKeysByUser lists a user's keys, revoked ones included, newest first.
+	APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error)
+}
+
 // APIKeysHandler lists the caller's API keys (never their secrets).
-type APIKeysHandler struct{ Reads ReadModel }
+type APIKeysHandler struct{ Reads APIKeysReads }
 
 // Handle lists keys, newest first.
 func (h APIKeysHandler) Handle(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
