@@ -6,12 +6,22 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
 // APIKeys is the API key repository.
 type APIKeys struct{ db querier }
+
+var _ domain.APIKeyRepository = APIKeys{}
+
+// NewAPIKeys is the API key repository on the pool, each call a statement
+// committed on its own: what authentication needs (command.APIKeyUsage).
+func NewAPIKeys(pool *pgxpool.Pool) APIKeys { return APIKeys{db: pool} }
+
+var _ command.APIKeyUsage = APIKeys{}
 
 const apiKeyColumns = `id, user_id, name, secret_hash, created_at, last_used_at, revoked_at`
 

@@ -13,15 +13,19 @@ import (
 	"github.com/thoughts-project/thoughts/app/query"
 )
 
-// ReadModel implements query.ReadModel on the pool.
+// ReadModel implements query.ReadModel, every narrow read interface of the
+// query handlers, on the pool.
 type ReadModel struct {
 	pool *pgxpool.Pool
-	// feedFewSources replaces the constant in tests, when set.
-	feedFewSources *int
+	// feedFewSources is the constant of that name; the feed tests vary it
+	// (export_feed_test.go).
+	feedFewSources int
 }
 
 // NewReadModel returns the read model.
-func NewReadModel(pool *pgxpool.Pool) *ReadModel { return &ReadModel{pool: pool} }
+func NewReadModel(pool *pgxpool.Pool) *ReadModel {
+	return &ReadModel{pool: pool, feedFewSources: feedFewSources}
+}
 
 var _ query.ReadModel = (*ReadModel)(nil)
 
@@ -61,6 +65,25 @@ func (r *ReadModel) views(ctx context.Context, sql string, args ...any) ([]query
 		return nil, fmt.Errorf("scan thoughts: %w", err)
 	}
 	return vs, nil
+}
+
+// Plan cache modes for queryPlanned.
+const (
+	forceGenericPlan = "force_generic_plan"
+	forceCustomPlan  = "force_custom_plan"
+)
+
+// queryPlanned runs sql under plan_cache_mode mode, in one round trip (a
+// batch: SET LOCAL lasts for its implicit transaction). The feed statement is
+// planned generically from its first execution on a connection rather than
+// its sixth (five plannings of ~5 ms each, per connection and page shape, in
+// the tail latency), and the search statement always for its parameters: its
+// generic plan is hundreds of times slower for a frequent word.
+func (r *ReadModel) queryPlanned(ctx context.Context, mode, sql string, args []any, read func(pgx.Rows) error) error {
+	batch := &pgx.Batch{}
+	batch.Queue(`SET LOCAL plan_cache_mode = ` + mode)
+	batch.Queue(sql, args...).Query(read)
+	return r.pool.SendBatch(ctx, batch).Close()
 }
 
 // UserByID loads a user.
@@ -141,14 +164,4 @@ func (r *ReadModel) ThoughtsByAuthor(ctx context.Context, viewer query.Viewer, a
 // APIKeysByUser lists a user's keys.
 func (r *ReadModel) APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
 	return APIKeys{db: r.pool}.ListByUser(ctx, userID)
-}
-
-// APIKeyByID loads a key.
-func (r *ReadModel) APIKeyByID(ctx context.Context, id uuid.UUID) (domain.APIKey, error) {
-	return APIKeys{db: r.pool}.ByID(ctx, id)
-}
-
-// TouchAPIKey records use of a key.
-func (r *ReadModel) TouchAPIKey(ctx context.Context, id uuid.UUID) error {
-	return APIKeys{db: r.pool}.Touch(ctx, id)
 }

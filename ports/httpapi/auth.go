@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) authenticate(r *http.Request) (uuid.UUID, bool, error) {
 	}
 	token = strings.TrimSpace(token)
 	if strings.HasPrefix(token, domain.APIKeyPrefix) {
-		id, err := s.app.Queries.AuthenticateAPIKey.Handle(r.Context(), token)
+		id, err := s.app.Commands.AuthenticateAPIKey.Handle(r.Context(), command.AuthenticateAPIKey{Token: token})
 		if err != nil {
 			return uuid.Nil, false, err
 		}

@@ -73,7 +73,9 @@ func New(t testing.TB, opts ...Options) *Rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool)})
+	application := app.New(app.Deps{
+		UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool), APIKeys: postgres.NewAPIKeys(db.Pool),
+	})
 	api := httpapi.New(httpapi.Config{
 		App: application, Tokens: tokens, Logger: logger, PublicURL: Issuer,
 		Ready: func(ctx context.Context) error { return db.Pool.Ping(ctx) },
