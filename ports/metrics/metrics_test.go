@@ -29,16 +29,12 @@ func TestRequestsCountedByRouteTemplate(t *testing.T) {
 	defer srv.Close()
 	scrape := httptest.NewServer(metrics.Handler(reg))
 	defer scrape.Close()
-	for _, path := range []string{"/api/v1/thoughts/1", "/api/v1/thoughts/2", "/nowhere"} {
+	// /metrics is not among the API's routes: it is served on its own listener.
+	for _, path := range []string{"/api/v1/thoughts/1", "/api/v1/thoughts/2", "/nowhere", "/metrics"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-	}
-	if resp, err := http.Get(srv.URL + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("the instrumented API serves /metrics: %v %v", resp, err)
-	} else {
 		resp.Body.Close()
 	}
 	resp, err := http.Get(scrape.URL + "/metrics")
@@ -52,7 +48,7 @@ func TestRequestsCountedByRouteTemplate(t *testing.T) {
 	}
 	for _, want := range []string{
 		`thoughts_http_requests_total{method="GET",route="/api/v1/thoughts/{id}",status="418"} 2`,
-		`thoughts_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`thoughts_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
 		`thoughts_http_request_duration_seconds_count{method="GET",route="/api/v1/thoughts/{id}"} 2`,
 		"go_goroutines",
 	} {
