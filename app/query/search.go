@@ -85,7 +85,7 @@ func (h SearchHandler) Handle(ctx context.Context, viewer Viewer, s Search) (Sea
 		if s.Type == SearchUsers {
 			res.Users, err = h.Reads.SearchUsers(ctx, viewer, prefix, s.Limit, s.Offset)
 		} else {
-			res.Tags, err = h.Reads.SearchTags(ctx, prefix, s.Limit, s.Offset)
+			res.Tags, err = h.Reads.SearchTags(ctx, viewer, prefix, s.Limit, s.Offset)
 		}
 	default:
 		return SearchResults{}, domain.Invalid("type", "must be one of thoughts, users, tags")

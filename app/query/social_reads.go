@@ -60,6 +60,7 @@ type SocialReads interface {
 	// prefix (case-insensitively), leaving out users blocking or blocked by
 	// viewer.
 	SearchUsers(ctx context.Context, viewer Viewer, prefix string, limit, offset int) ([]UserSummary, error)
-	// SearchTags finds tags starting with prefix (lowercase), in name order.
-	SearchTags(ctx context.Context, prefix string, limit, offset int) ([]string, error)
+	// SearchTags finds tags starting with prefix (lowercase), in name order,
+	// among those of thoughts the tag page would show viewer.
+	SearchTags(ctx context.Context, viewer Viewer, prefix string, limit, offset int) ([]string, error)
 }
