@@ -17,12 +17,15 @@ import (
 // with an accepted follow; never those of an author who blocks them. It is the
 // one place the rule lives: every read of thoughts goes through it. (Hiding the
 // thoughts of users the viewer blocks is a feed/search concern, not visibility.)
-func visibleTo(n int) string {
+func visibleTo(n int) string { return visibleToAs("t", n) }
+
+// visibleToAs is visibleTo for the thought aliased alias.
+func visibleToAs(alias string, n int) string {
 	p := "$" + strconv.Itoa(n) + "::uuid"
-	return `(t.author_id = ` + p + ` OR (
-		(t.visibility <> 'followers' OR EXISTS (SELECT 1 FROM follows f
-			WHERE f.follower_id = ` + p + ` AND f.following_id = t.author_id AND f.state = 'accepted'))
-		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = t.author_id AND b.blocked_id = ` + p + `)))`
+	return `(` + alias + `.author_id = ` + p + ` OR (
+		(` + alias + `.visibility <> 'followers' OR EXISTS (SELECT 1 FROM follows f
+			WHERE f.follower_id = ` + p + ` AND f.following_id = ` + alias + `.author_id AND f.state = 'accepted'))
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ` + alias + `.author_id AND b.blocked_id = ` + p + `)))`
 }
 
 // Thoughts is the thought repository.

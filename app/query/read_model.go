@@ -42,7 +42,8 @@ type Profile struct {
 	Bio         string
 	Locked      bool
 	CreatedAt   time.Time
-	Thoughts    int
+	// Thoughts counts the live thoughts the viewer may see.
+	Thoughts int
 	// Followers and Following count accepted follows.
 	Followers  int
 	Following  int
@@ -55,7 +56,9 @@ type ReadModel interface {
 	NotificationReads
 	SocialReads
 	UserByID(ctx context.Context, id uuid.UUID) (domain.User, error)
-	ProfileByUsername(ctx context.Context, username string) (Profile, error)
+	// ProfileByUsername returns a profile as viewer sees it (Thoughts counts
+	// only the live thoughts viewer may see).
+	ProfileByUsername(ctx context.Context, viewer Viewer, username string) (Profile, error)
 	// Thought returns a visible thought (tombstones included) or ErrNotFound.
 	Thought(ctx context.Context, viewer Viewer, id uuid.UUID) (ThoughtView, error)
 	// Ancestors returns the visible ancestors of id, root first, at most limit.

@@ -26,7 +26,7 @@ type FollowersHandler struct{ Reads ReadModel }
 
 // Handle lists the accepted followers of username, newest follow first.
 func (h FollowersHandler) Handle(ctx context.Context, username string, page domain.Page) ([]ListedUser, error) {
-	p, err := UserProfileHandler(h).Handle(ctx, username)
+	p, err := UserProfileHandler(h).Handle(ctx, nil, username)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ type FollowingHandler struct{ Reads ReadModel }
 
 // Handle lists the accounts username follows, newest follow first.
 func (h FollowingHandler) Handle(ctx context.Context, username string, page domain.Page) ([]ListedUser, error) {
-	p, err := UserProfileHandler(h).Handle(ctx, username)
+	p, err := UserProfileHandler(h).Handle(ctx, nil, username)
 	if err != nil {
 		return nil, err
 	}

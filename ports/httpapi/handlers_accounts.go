@@ -88,7 +88,7 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	p, err := s.app.Queries.UserProfile.Handle(r.Context(), mux.Vars(r)["username"])
+	p, err := s.app.Queries.UserProfile.Handle(r.Context(), viewer(r), mux.Vars(r)["username"])
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
