@@ -8,14 +8,12 @@ import (
 
 // UserRepository stores accounts.
 type UserRepository interface {
-	// Create stores a new user; a taken username or email is ErrConflict
-	// (wrapped in a DetailedError naming the field).
+	// Create stores a new user; a taken username is ErrConflict (wrapped in a
+	// DetailedError). Email addresses need not be unique.
 	Create(ctx context.Context, u User) error
 	ByID(ctx context.Context, id uuid.UUID) (User, error)
 	// ByUsername matches case-insensitively.
 	ByUsername(ctx context.Context, username string) (User, error)
-	// ByLogin finds a user by username or email, case-insensitively.
-	ByLogin(ctx context.Context, login string) (User, error)
 	// Update saves the editable profile fields of u.
 	Update(ctx context.Context, u User) error
 }

@@ -41,6 +41,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Login    string `json:"login"`
 		Username string `json:"username"`
+		// Email is kept so that a client signing in by address is told why
+		// that fails (a 422 on login) rather than "unknown field".
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
