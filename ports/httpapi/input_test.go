@@ -54,6 +54,40 @@ func TestInvalidTextIsRefusedNamingTheField(t *testing.T) {
 	}
 }
 
+// Issue 9, item 8: names that read as system accounts, or as nothing at all,
+// cannot be registered; nor can a password of control characters.
+func TestRegistrationRefusesReservedNamesAndEmptyPasswords(t *testing.T) {
+	t.Parallel()
+	rig := apitest.New(t)
+	register := func(username, password string) apitest.Response {
+		return rig.Post("/api/v1/auth/register", "", map[string]string{
+			"username": username, "email": username + "x@example.com", "password": password,
+		})
+	}
+	for _, name := range []string{"admin", "root", "me", "_", "0", "123", "__", "_1_", "administrator", "support", "thoughts", "api"} {
+		p := expectProblem(t, register(name, "correct horse"), 422)
+		if p["field"] != "username" {
+			t.Errorf("%s: %v", name, p)
+		}
+	}
+	for name, pw := range map[string]string{
+		"nuls":          strings.Repeat("\x00", 8),
+		"controls":      "\x01\x02\x03\x04\x05\x06\x07\x08\x1b\x7f",
+		"shortcontrols": "abc\x00\x00\x00\x00\x00\x00",
+		"onenul":        "correct horse\x00",
+	} {
+		p := expectProblem(t, register("pw_"+name, pw), 422)
+		if p["field"] != "password" {
+			t.Errorf("%s: %v", name, p)
+		}
+	}
+	// Names with a letter are fine, digits and underscores included.
+	apitest.Expect(t, register("r2d2", "correct horse"), http.StatusCreated)
+	apitest.Expect(t, register("_x_", "correct horse"), http.StatusCreated)
+	apitest.Expect(t, register("adminsitrator", "correct horse"), http.StatusCreated)
+	apitest.Expect(t, register("tabby", "tab\tseparated words"), http.StatusCreated)
+}
+
 // Issue 9, item 8: a query string that is not UTF-8 is a bad request saying
 // so, not "q is required".
 func TestSearchQueryMustBeUTF8(t *testing.T) {
