@@ -34,6 +34,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", s.public+"/api/v1/users/"+res.User.Username)
+	w.Header().Set("Cache-Control", "no-store") // the body holds a token
 	writeJSON(w, http.StatusCreated, authResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: s.userView(res.User)})
 }
 
@@ -56,6 +57,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // the body holds a token
 	writeJSON(w, http.StatusOK, authResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: s.userView(res.User)})
 }
 

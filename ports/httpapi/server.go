@@ -145,9 +145,10 @@ func New(cfg Config) *API {
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)
 	}
-	// Outermost first: correlation ID (so every later log line has it), then
-	// access log, panic recovery and the body limit.
-	return &API{Handler: s.withCorrelationID(s.withAccessLog(s.withRecover(withBodyLimit(h)))), router: r}
+	// Outermost first: correlation ID (so every later log line has it), the
+	// security headers (on every answer, a panic's included), then access
+	// log, panic recovery and the body limit.
+	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(h))))), router: r}
 }
 
 type prefixed struct {
