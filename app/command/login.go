@@ -43,7 +43,9 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (AuthResult, error)
 		return AuthResult{}, domain.Invalid("password", "is required")
 	}
 	if len(cmd.Password) > domain.MaxPasswordLen {
-		h.Hasher.VerifyDummy(cmd.Password[:domain.MaxPasswordLen])
+		if err := h.Hasher.VerifyDummy(cmd.Password[:domain.MaxPasswordLen]); err != nil {
+			return AuthResult{}, fmt.Errorf("verify password: %w", err)
+		}
 		return AuthResult{}, errBadCredentials
 	}
 	var u domain.User
@@ -53,7 +55,9 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (AuthResult, error)
 		return err
 	})
 	if errors.Is(err, domain.ErrNotFound) {
-		h.Hasher.VerifyDummy(cmd.Password)
+		if err := h.Hasher.VerifyDummy(cmd.Password); err != nil {
+			return AuthResult{}, fmt.Errorf("verify password: %w", err)
+		}
 		return AuthResult{}, errBadCredentials
 	}
 	if err != nil {

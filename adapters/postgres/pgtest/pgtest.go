@@ -127,15 +127,42 @@ func buildTemplate() (string, error) {
 	if _, err := admin.Exec(ctx, `ALTER DATABASE `+building+` RENAME TO `+name); err != nil {
 		return "", fmt.Errorf("finish template: %w", err)
 	}
-	// Drop templates of older schemas.
-	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'thoughts\_tmpl\_%' AND datname <> $1`, name)
-	if err == nil {
-		old, _ := pgx.CollectRows(rows, pgx.RowTo[string])
-		for _, db := range old {
-			_, _ = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{db}.Sanitize()+` WITH (FORCE)`)
-		}
+	if _, err := admin.Exec(ctx, `COMMENT ON DATABASE `+name+` IS 'thoughts test template built `+time.Now().UTC().Format(time.RFC3339)+`'`); err != nil {
+		return "", fmt.Errorf("date template: %w", err)
 	}
+	dropStaleTemplates(ctx, admin, name)
 	return name, nil
+}
+
+// templateMaxAge is how long a template of another schema is kept. Test runs
+// of other checkouts (other branches, worktrees) on the same server may still
+// be cloning theirs: only templates no run has built for a day are dropped.
+const templateMaxAge = 24 * time.Hour
+
+// dropStaleTemplates drops the templates of other schemas built more than
+// templateMaxAge ago (or undated, from before templates were dated).
+func dropStaleTemplates(ctx context.Context, admin *pgx.Conn, keep string) {
+	rows, err := admin.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database
+		WHERE datname LIKE 'thoughts\_tmpl\_%' AND datname NOT LIKE '%\_building' AND datname <> $1`, keep)
+	if err != nil {
+		return
+	}
+	type template struct{ name, comment string }
+	old, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (template, error) {
+		var t template
+		err := row.Scan(&t.name, &t.comment)
+		return t, err
+	})
+	if err != nil {
+		return
+	}
+	for _, t := range old {
+		built, err := time.Parse(time.RFC3339, strings.TrimPrefix(t.comment, "thoughts test template built "))
+		if err == nil && time.Since(built) < templateMaxAge {
+			continue
+		}
+		_, _ = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{t.name}.Sanitize()+` WITH (FORCE)`)
+	}
 }
 
 // DB is a fresh, migrated database for one test.

@@ -46,6 +46,9 @@ type Rig struct {
 // Options adjust a rig.
 type Options struct {
 	Mode outbox.Mode
+	// PasswordGate, when set, bounds the rig's password work (a test may
+	// hold its turns to saturate it).
+	PasswordGate *auth.WorkGate
 }
 
 // New starts a rig for t.
@@ -62,7 +65,11 @@ func New(t testing.TB, opts ...Options) *Rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher, err := auth.NewArgon2Hasher(FastArgon2)
+	gate := o.PasswordGate
+	if gate == nil {
+		gate = auth.NewWorkGate(auth.DefaultWorkLimits(FastArgon2, auth.DefaultArgon2MemoryBudget))
+	}
+	hasher, err := auth.NewGatedArgon2Hasher(FastArgon2, gate)
 	if err != nil {
 		t.Fatal(err)
 	}
