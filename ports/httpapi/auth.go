@@ -114,6 +114,11 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, s.log, domain.Errorf(domain.ErrUnauthenticated, "this endpoint requires a bearer token or API key"))
 			return
 		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if _, ok := s.limited(w, r, s.writeKeys(r, id.String())...); !ok {
+				return
+			}
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, id)))
 	}
 }

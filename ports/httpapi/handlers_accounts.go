@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"time"
 
@@ -19,6 +20,9 @@ type authResponse struct {
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.limited(w, r, limitKey{s.limits.registerIP, s.clientKey(r)}); !ok {
+		return
+	}
 	var req struct {
 		Username string `json:"username"`
 		Email    string `json:"email"`
@@ -52,7 +56,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	login := cmp.Or(req.Login, req.Username, req.Email)
+	taken, ok := s.limited(w, r, s.loginKeys(r, login)...)
+	if !ok {
+		return
+	}
 	res, err := s.app.Commands.Login.Handle(r.Context(), command.Login{Login: login, Password: req.Password})
+	if !errors.Is(err, domain.ErrUnauthenticated) {
+		taken.refund(s.limits.loginAccount) // only failed guesses count against an account
+	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -40,6 +40,7 @@ const (
 	ProblemUnprocessable    = "urn:thoughts:problem:unprocessable"
 	ProblemInternal         = "urn:thoughts:problem:internal"
 	ProblemUnavailable      = "urn:thoughts:problem:unavailable"
+	ProblemTooManyRequests  = "urn:thoughts:problem:too-many-requests"
 )
 
 func newProblem(status int, typ, detail string) Problem {

@@ -34,6 +34,9 @@ type Config struct {
 	Routes []func(r *mux.Router)
 	// Middleware wraps every request inside the correlation ID (e.g. metrics).
 	Middleware []mux.MiddlewareFunc
+	// RateLimits limits sign-in, registration and writes; the zero value
+	// means DefaultRateLimits.
+	RateLimits RateLimits
 }
 
 // Server holds the API's handlers.
@@ -45,6 +48,7 @@ type Server struct {
 	ready  func(ctx context.Context) error
 	router *mux.Router
 	known  *knownUsers // see auth.go
+	limits *limiters   // see ratelimit.go
 }
 
 // API is the HTTP handler of the whole API.
@@ -79,7 +83,7 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready,
-		known: newKnownUsers()}
+		known: newKnownUsers(), limits: newLimiters(cfg.RateLimits)}
 	r := mux.NewRouter()
 	s.router = r
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)

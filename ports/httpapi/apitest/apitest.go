@@ -49,6 +49,9 @@ type Options struct {
 	// PasswordGate, when set, bounds the rig's password work (a test may
 	// hold its turns to saturate it).
 	PasswordGate *auth.WorkGate
+	// RateLimits, when set, are the API's rate limits; otherwise they are
+	// off, since every test client shares one address.
+	RateLimits *httpapi.RateLimits
 }
 
 // New starts a rig for t.
@@ -78,9 +81,14 @@ func New(t testing.TB, opts ...Options) *Rig {
 		t.Fatal(err)
 	}
 	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool)})
+	limits := httpapi.RateLimits{Disabled: true}
+	if o.RateLimits != nil {
+		limits = *o.RateLimits
+	}
 	api := httpapi.New(httpapi.Config{
 		App: application, Tokens: tokens, Logger: logger, PublicURL: Issuer,
-		Ready: func(ctx context.Context) error { return db.Pool.Ping(ctx) },
+		Ready:      func(ctx context.Context) error { return db.Pool.Ping(ctx) },
+		RateLimits: limits,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
