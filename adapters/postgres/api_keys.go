@@ -53,6 +53,23 @@ func (r APIKeys) ListByUser(ctx context.Context, userID uuid.UUID) ([]domain.API
 	return keys, nil
 }
 
+// LockAndCountLive locks the owner's users row (FOR NO KEY UPDATE: it does
+// not block the foreign-key checks of the owner's posts and likes), then
+// counts their live keys. Two statements, not one: under READ COMMITTED a
+// statement reads the snapshot taken when it began, before any wait for the
+// lock, and would miss the key of the transaction it waited for.
+func (r APIKeys) LockAndCountLive(ctx context.Context, userID uuid.UUID) (int, error) {
+	if _, err := r.db.Exec(ctx, `SELECT FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID); err != nil {
+		return 0, fmt.Errorf("lock api key owner: %w", err)
+	}
+	var n int
+	err := r.db.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL`, userID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count live api keys: %w", err)
+	}
+	return n, nil
+}
+
 // Revoke marks a key of userID revoked (idempotent for an already revoked key).
 func (r APIKeys) Revoke(ctx context.Context, userID, keyID uuid.UUID) error {
 	tag, err := r.db.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2`, keyID, userID)

@@ -37,15 +37,11 @@ func (h CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (doma
 	}
 	key := domain.APIKey{ID: id, UserID: cmd.UserID, Name: name, SecretHash: hash, CreatedAt: h.Clock()}
 	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		keys, err := tx.APIKeys().ListByUser(ctx, cmd.UserID)
+		// Concurrent creations for one user wait here for each other, so
+		// the count cannot be stale by the time the key is stored.
+		live, err := tx.APIKeys().LockAndCountLive(ctx, cmd.UserID)
 		if err != nil {
 			return err
-		}
-		live := 0
-		for _, k := range keys {
-			if k.RevokedAt == nil {
-				live++
-			}
 		}
 		if live >= MaxAPIKeysPerUser {
 			return domain.Errorf(domain.ErrUnprocessable, "at most %d API keys may be active; revoke one first", MaxAPIKeysPerUser)

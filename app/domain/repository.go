@@ -33,6 +33,11 @@ type APIKeyRepository interface {
 	Create(ctx context.Context, k APIKey) error
 	ByID(ctx context.Context, id uuid.UUID) (APIKey, error)
 	ListByUser(ctx context.Context, userID uuid.UUID) ([]APIKey, error)
+	// LockAndCountLive counts userID's live (unrevoked) keys after taking a
+	// lock, held until the transaction ends, that makes other transactions
+	// doing the same for userID wait: a check of the count followed by
+	// Create is then atomic.
+	LockAndCountLive(ctx context.Context, userID uuid.UUID) (int, error)
 	// Revoke marks the user's key revoked; an unknown or foreign key is ErrNotFound.
 	Revoke(ctx context.Context, userID, keyID uuid.UUID) error
 	// Touch records that the key was used.
