@@ -13,18 +13,26 @@ import (
 // APIKeys is the API key repository.
 type APIKeys struct{ db querier }
 
-const apiKeyColumns = `id, user_id, name, secret_hash, created_at, last_used_at, revoked_at`
+const apiKeyColumns = `id, user_id, name, secret_hash, created_at, last_used_at, revoked_at, scopes`
 
 func scanAPIKey(row pgx.Row) (domain.APIKey, error) {
 	var k domain.APIKey
-	err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.SecretHash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	var scopes []string
+	err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.SecretHash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt, &scopes)
+	for _, s := range scopes {
+		k.Scopes = append(k.Scopes, domain.APIKeyScope(s))
+	}
 	return k, err
 }
 
 // Create inserts a key.
 func (r APIKeys) Create(ctx context.Context, k domain.APIKey) error {
-	_, err := r.db.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		k.ID, k.UserID, k.Name, k.SecretHash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
+	scopes := make([]string, 0, len(k.Scopes))
+	for _, s := range k.Scopes {
+		scopes = append(scopes, string(s))
+	}
+	_, err := r.db.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		k.ID, k.UserID, k.Name, k.SecretHash, k.CreatedAt, k.LastUsedAt, k.RevokedAt, scopes)
 	if err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}

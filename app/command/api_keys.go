@@ -13,6 +13,8 @@ import (
 type CreateAPIKey struct {
 	UserID uuid.UUID
 	Name   string
+	// Scopes requested; nil means domain.DefaultAPIKeyScopes.
+	Scopes []string
 }
 
 // MaxAPIKeysPerUser bounds how many live keys one account may hold.
@@ -31,11 +33,17 @@ func (h CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (doma
 	if err != nil {
 		return domain.APIKey{}, "", err
 	}
+	scopes := domain.DefaultAPIKeyScopes()
+	if cmd.Scopes != nil {
+		if scopes, err = domain.ParseAPIKeyScopes(cmd.Scopes); err != nil {
+			return domain.APIKey{}, "", err
+		}
+	}
 	token, id, hash, err := domain.NewAPIKeyToken(newID())
 	if err != nil {
 		return domain.APIKey{}, "", fmt.Errorf("generate api key: %w", err)
 	}
-	key := domain.APIKey{ID: id, UserID: cmd.UserID, Name: name, SecretHash: hash, CreatedAt: h.Clock()}
+	key := domain.APIKey{ID: id, UserID: cmd.UserID, Name: name, SecretHash: hash, CreatedAt: h.Clock(), Scopes: scopes}
 	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		// Concurrent creations for one user wait here for each other, so
 		// the count cannot be stale by the time the key is stored.

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -535,5 +536,34 @@ func TestValidateAPIKeyName(t *testing.T) {
 	for _, name := range []string{"", "   ", strings.Repeat("é", 101), "my\nbot"} {
 		_, err := domain.ValidateAPIKeyName(name)
 		wantField(t, err, "name")
+	}
+}
+
+func TestParseAPIKeyScopes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"read"}, "[read]"},
+		{[]string{"write", "read"}, "[read write]"},
+		{nil, ""},
+		{[]string{}, ""},
+		{[]string{"admin"}, ""},
+		{[]string{"read", "read"}, ""},
+		{[]string{"Read"}, ""},
+	} {
+		got, err := domain.ParseAPIKeyScopes(c.in)
+		if c.want == "" {
+			wantField(t, err, "scopes")
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != c.want {
+			t.Errorf("ParseAPIKeyScopes(%v) = %v, %v; want %s", c.in, got, err, c.want)
+		}
+	}
+	k := domain.APIKey{Scopes: []domain.APIKeyScope{domain.ScopeRead}}
+	if !k.Allows(domain.ScopeRead) || k.Allows(domain.ScopeWrite) {
+		t.Error("Allows")
 	}
 }

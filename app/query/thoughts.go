@@ -96,25 +96,25 @@ type AuthenticateAPIKeyHandler struct{ Reads ReadModel }
 
 var errBadKey = domain.Errorf(domain.ErrUnauthenticated, "invalid or revoked API key")
 
-// Handle returns the key's user if the token is a live key, comparing the
-// secret in constant time.
-func (h AuthenticateAPIKeyHandler) Handle(ctx context.Context, token string) (uuid.UUID, error) {
+// Handle returns the key (its user and scopes) if the token is a live key,
+// comparing the secret in constant time.
+func (h AuthenticateAPIKeyHandler) Handle(ctx context.Context, token string) (domain.APIKey, error) {
 	id, secretHash, ok := domain.ParseAPIKeyToken(token)
 	if !ok {
-		return uuid.Nil, errBadKey
+		return domain.APIKey{}, errBadKey
 	}
 	k, err := h.Reads.APIKeyByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return uuid.Nil, errBadKey
+		return domain.APIKey{}, errBadKey
 	}
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("load api key %s: %w", id, err)
+		return domain.APIKey{}, fmt.Errorf("load api key %s: %w", id, err)
 	}
 	if !k.Matches(secretHash) || k.RevokedAt != nil {
-		return uuid.Nil, errBadKey
+		return domain.APIKey{}, errBadKey
 	}
 	if err := h.Reads.TouchAPIKey(ctx, id); err != nil {
-		return uuid.Nil, fmt.Errorf("touch api key %s: %w", id, err)
+		return domain.APIKey{}, fmt.Errorf("touch api key %s: %w", id, err)
 	}
-	return k.UserID, nil
+	return k, nil
 }

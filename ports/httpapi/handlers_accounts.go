@@ -136,13 +136,18 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Name string `json:"name"`
+		Name   string    `json:"name"`
+		Scopes *[]string `json:"scopes"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	k, token, err := s.app.Commands.CreateAPIKey.Handle(r.Context(), command.CreateAPIKey{UserID: mustUser(r), Name: req.Name})
+	cmd := command.CreateAPIKey{UserID: mustUser(r), Name: req.Name}
+	if req.Scopes != nil {
+		cmd.Scopes = append([]string{}, *req.Scopes...) // non-nil: an empty list is a choice, and refused
+	}
+	k, token, err := s.app.Commands.CreateAPIKey.Handle(r.Context(), cmd)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -101,9 +101,9 @@ func New(cfg Config) *API {
 
 	api.HandleFunc("/me", s.authed(s.getMe)).Methods(http.MethodGet)
 	api.HandleFunc("/me", s.authed(s.patchMe)).Methods(http.MethodPatch)
-	api.HandleFunc("/me/api_keys", s.authed(s.listAPIKeys)).Methods(http.MethodGet)
-	api.HandleFunc("/me/api_keys", s.authed(s.createAPIKey)).Methods(http.MethodPost)
-	api.HandleFunc("/me/api_keys/{id}", s.authed(s.revokeAPIKey)).Methods(http.MethodDelete)
+	api.HandleFunc("/me/api_keys", s.sessionOnly(s.listAPIKeys)).Methods(http.MethodGet)
+	api.HandleFunc("/me/api_keys", s.sessionOnly(s.createAPIKey)).Methods(http.MethodPost)
+	api.HandleFunc("/me/api_keys/{id}", s.sessionOnly(s.revokeAPIKey)).Methods(http.MethodDelete)
 
 	api.HandleFunc("/users/{username}", s.optional(s.getUser)).Methods(http.MethodGet)
 	api.HandleFunc("/users/{username}/thoughts", s.optional(s.userThoughts)).Methods(http.MethodGet)
