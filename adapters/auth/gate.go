@@ -24,12 +24,13 @@ type WorkLimits struct {
 const DefaultArgon2MemoryBudget = 64 << 20
 
 // DefaultWorkLimits sizes the password gate from the machine: one hash per
-// CPU (more only queue on the CPUs, each holding its memory meanwhile), and
-// no more than memoryBudget bytes of Argon2 memory (p.MemoryKiB each); at
-// least one. A few requests may wait half a second, about what a handful of
-// hashes ahead of them take; the rest are refused at once.
+// CPU but one (more would only queue on the CPUs, each holding its memory
+// meanwhile, and the rest of the API needs a CPU to answer promptly), and no
+// more than memoryBudget bytes of Argon2 memory (p.MemoryKiB each); at least
+// one. A few requests may wait half a second, about what a handful of hashes
+// ahead of them take; the rest are refused at once.
 func DefaultWorkLimits(p Argon2Params, memoryBudget int64) WorkLimits {
-	n := runtime.GOMAXPROCS(0)
+	n := runtime.GOMAXPROCS(0) - 1
 	if each := int64(p.MemoryKiB) * 1024; each > 0 && int(memoryBudget/each) < n {
 		n = int(memoryBudget / each)
 	}
