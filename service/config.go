@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/thoughts-project/thoughts/ports/httpapi"
 )
 
 // Config is every setting of the process, read once from the environment.
@@ -36,6 +39,10 @@ type Config struct {
 	EventSubscribers int
 	// EventHandlerConns sizes the event handlers' own database pool.
 	EventHandlerConns int
+	// RateLimits are the HTTP API's request limits (RATE_LIMITS=off turns
+	// them off; RATE_LIMIT_* set each as BURST/EVERY; TRUSTED_PROXIES).
+	// Zero fields are httpapi.DefaultRateLimits.
+	RateLimits httpapi.RateLimits
 	// EventAckSync makes NATS subscribers wait for each ack's confirmation
 	// (off: acks are sent asynchronously). Not read from the environment:
 	// benchmarks set it to compare.
@@ -95,6 +102,35 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.EventHandlerConns, err = strconv.Atoi(get("EVENT_HANDLER_CONNS", strconv.Itoa(DefaultEventHandlerConns))); err != nil || c.EventHandlerConns < 1 || c.EventHandlerConns > 256 {
 		errs = append(errs, fmt.Errorf("EVENT_HANDLER_CONNS: %q is not a whole number from 1 to 256", getenv("EVENT_HANDLER_CONNS")))
+	}
+	if v := get("RATE_LIMITS", "on"); v != "on" && v != "off" {
+		errs = append(errs, fmt.Errorf("RATE_LIMITS: %q is not on or off", v))
+	} else {
+		c.RateLimits.Disabled = v == "off"
+	}
+	for _, r := range []struct {
+		name string
+		into *httpapi.Rate
+	}{
+		{"RATE_LIMIT_LOGIN_PER_IP", &c.RateLimits.LoginPerIP},
+		{"RATE_LIMIT_LOGIN_PER_ACCOUNT", &c.RateLimits.LoginPerAccount},
+		{"RATE_LIMIT_REGISTER_PER_IP", &c.RateLimits.RegisterPerIP},
+		{"RATE_LIMIT_WRITE_PER_IP", &c.RateLimits.WritePerIP},
+		{"RATE_LIMIT_WRITE_PER_ACCOUNT", &c.RateLimits.WritePerAccount},
+	} {
+		if v := get(r.name, ""); v != "" {
+			if *r.into, err = httpapi.ParseRate(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+			}
+		}
+	}
+	for _, cidr := range strings.FieldsFunc(get("TRUSTED_PROXIES", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR prefix such as 10.0.0.0/8", cidr))
+			continue
+		}
+		c.RateLimits.TrustedProxies = append(c.RateLimits.TrustedProxies, p.Masked())
 	}
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)

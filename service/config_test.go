@@ -137,6 +137,28 @@ func TestLoadConfigAcceptsGoodValues(t *testing.T) {
 	}
 }
 
+// TestLoadConfigRateLimitsAndMetrics: the limits and the metrics listener
+// as an operator sets them.
+func TestLoadConfigRateLimitsAndMetrics(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(configProdEnv.lookup)
+	if err != nil || c.RateLimits.Disabled || c.MetricsAddr != DefaultMetricsAddr {
+		t.Fatalf("defaults: limits %+v, metrics %q, err %v", c.RateLimits, c.MetricsAddr, err)
+	}
+	c, err = LoadConfig(configProdEnv.with("RATE_LIMITS", "off", "RATE_LIMIT_LOGIN_PER_IP", "5/1m",
+		"TRUSTED_PROXIES", "10.1.2.3/8 ::1/128", "METRICS_ADDR", "").lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.RateLimits.Disabled || c.RateLimits.LoginPerIP.Burst != 5 || c.RateLimits.LoginPerIP.Every != time.Minute ||
+		len(c.RateLimits.TrustedProxies) != 2 || c.RateLimits.TrustedProxies[0].String() != "10.0.0.0/8" {
+		t.Errorf("limits = %+v", c.RateLimits)
+	}
+	if c.MetricsAddr != "" {
+		t.Errorf("METRICS_ADDR set empty gave %q, want the listener off", c.MetricsAddr)
+	}
+}
+
 func TestLoadConfigNamesBadVariable(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -166,6 +188,11 @@ func TestLoadConfigNamesBadVariable(t *testing.T) {
 		{"federation allow private maybe", configProdEnv.with("FEDERATION_ALLOW_PRIVATE", "maybe"), "FEDERATION_ALLOW_PRIVATE"},
 		{"database url mysql", configProdEnv.with("DATABASE_URL", "mysql://x"), "DATABASE_URL"},
 		{"database url not a url", configProdEnv.with("DATABASE_URL", "host=db user=thoughts"), "DATABASE_URL"},
+		{"metrics addr without port", configProdEnv.with("METRICS_ADDR", "localhost"), "METRICS_ADDR"},
+		{"rate limits maybe", configProdEnv.with("RATE_LIMITS", "maybe"), "RATE_LIMITS"},
+		{"login rate without period", configProdEnv.with("RATE_LIMIT_LOGIN_PER_IP", "20"), "RATE_LIMIT_LOGIN_PER_IP"},
+		{"write rate zero burst", configProdEnv.with("RATE_LIMIT_WRITE_PER_ACCOUNT", "0/1s"), "RATE_LIMIT_WRITE_PER_ACCOUNT"},
+		{"trusted proxy not a prefix", configProdEnv.with("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"), "TRUSTED_PROXIES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,7 @@ func (s *Service) APIHandler() (http.Handler, error) {
 	return httpapi.New(httpapi.Config{
 		App: s.App, Tokens: s.Tokens, Logger: s.Log, PublicURL: s.Config.PublicURL,
 		Ready:      readiness(s.Pool),
+		RateLimits: s.Config.RateLimits,
 		Routes:     []func(*mux.Router){httpMetrics.Routes},
 		Middleware: []mux.MiddlewareFunc{httpMetrics.Middleware},
 	}), nil

@@ -46,11 +46,14 @@ func uuidParam(n int) string { return "$" + strconv.Itoa(n) + "::uuid" }
 // accepted follow; never those of an author who blocks them. It is applied by
 // every read of a thought. Thoughts of an author the viewer blocks stay
 // visible by link: leaving them out is the listings' business (listedTo).
-func visibleTo(n int) string {
-	p := uuidParam(n)
-	return `(t.author_id = ` + p + ` OR (
-		(t.visibility <> 'followers' OR ` + follows(p, "t.author_id") + `)
-		AND NOT ` + blocks("t.author_id", p) + `))`
+func visibleTo(n int) string { return visibleToAs("t", n) }
+
+// visibleToAs is visibleTo for the thought aliased alias.
+func visibleToAs(alias string, n int) string {
+	p, author := uuidParam(n), alias+".author_id"
+	return `(` + author + ` = ` + p + ` OR (
+		(` + alias + `.visibility <> 'followers' OR ` + follows(p, author) + `)
+		AND NOT ` + blocks(author, p) + `))`
 }
 
 // listedTo is the rule of the listings of everyone's thoughts (a tag,

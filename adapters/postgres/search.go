@@ -143,10 +143,16 @@ func (r *ReadModel) SearchUsers(ctx context.Context, viewer query.Viewer, prefix
 	return list, nil
 }
 
-// SearchTags finds tags by prefix, in name order.
-func (r *ReadModel) SearchTags(ctx context.Context, prefix string, limit, offset int) ([]string, error) {
-	rows, err := r.pool.Query(ctx, `SELECT name FROM tags WHERE name LIKE $1 ORDER BY name LIMIT $2 OFFSET $3`,
-		likePrefix(strings.ToLower(prefix)), limit, offset)
+// SearchTags finds tags by prefix, in name order: only tags the viewer would
+// find thoughts under on the tag page (a live thought listed to them, the
+// rule of listedTo), so a tag used only in followers-only or
+// unlisted thoughts does not leak through the search.
+func (r *ReadModel) SearchTags(ctx context.Context, viewer query.Viewer, prefix string, limit, offset int) ([]string, error) {
+	rows, err := r.pool.Query(ctx, `SELECT g.name FROM tags g WHERE g.name LIKE $1
+		AND EXISTS (SELECT 1 FROM thought_tags tt JOIN thoughts t ON t.id = tt.thought_id
+			WHERE tt.tag = g.name AND t.deleted_at IS NULL AND `+listedTo(2)+`)
+		ORDER BY g.name LIMIT $3 OFFSET $4`,
+		likePrefix(strings.ToLower(prefix)), viewer, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("search tags: %w", err)
 	}

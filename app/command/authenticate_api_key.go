@@ -10,7 +10,8 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
-// AuthenticateAPIKey resolves an API key token to the key's user.
+// AuthenticateAPIKey resolves an API key token to the key (its user and
+// scopes).
 type AuthenticateAPIKey struct {
 	Token string
 }
@@ -37,26 +38,26 @@ type AuthenticateAPIKeyHandler struct {
 // wrong secret and a revoked key: a client learns nothing about which.
 var errBadAPIKey = domain.Errorf(domain.ErrUnauthenticated, "invalid or revoked API key")
 
-// Handle returns the key's user if the token is a live key, comparing the
+// Handle returns the key if the token is a live key, comparing the
 // secret in constant time, and records the use. A token that is not a live
 // key is ErrUnauthenticated and records nothing.
-func (h AuthenticateAPIKeyHandler) Handle(ctx context.Context, cmd AuthenticateAPIKey) (uuid.UUID, error) {
+func (h AuthenticateAPIKeyHandler) Handle(ctx context.Context, cmd AuthenticateAPIKey) (domain.APIKey, error) {
 	id, secretHash, ok := domain.ParseAPIKeyToken(cmd.Token)
 	if !ok {
-		return uuid.Nil, errBadAPIKey
+		return domain.APIKey{}, errBadAPIKey
 	}
 	k, err := h.Keys.ByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return uuid.Nil, errBadAPIKey
+		return domain.APIKey{}, errBadAPIKey
 	}
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("load api key %s: %w", id, err)
+		return domain.APIKey{}, fmt.Errorf("load api key %s: %w", id, err)
 	}
 	if !k.Matches(secretHash) || k.RevokedAt != nil {
-		return uuid.Nil, errBadAPIKey
+		return domain.APIKey{}, errBadAPIKey
 	}
 	if err := h.Keys.Touch(ctx, id); err != nil {
-		return uuid.Nil, fmt.Errorf("record use of api key %s: %w", id, err)
+		return domain.APIKey{}, fmt.Errorf("record use of api key %s: %w", id, err)
 	}
-	return k.UserID, nil
+	return k, nil
 }

@@ -80,16 +80,16 @@ func TestAuthenticateAPIKey(t *testing.T) {
 			got, err := command.AuthenticateAPIKeyHandler{Keys: keys}.Handle(context.Background(),
 				command.AuthenticateAPIKey{Token: c.token(k, token)})
 			if c.wantErr != nil {
-				if !errors.Is(err, c.wantErr) || got != uuid.Nil {
-					t.Errorf("Handle = %s, %v; want %v", got, err, c.wantErr)
+				if !errors.Is(err, c.wantErr) || got.ID != uuid.Nil {
+					t.Errorf("Handle = %+v, %v; want %v", got, err, c.wantErr)
 				}
 				if keys.touched[k.ID] != 0 {
 					t.Errorf("a refused key's use was recorded")
 				}
 				return
 			}
-			if err != nil || got != owner {
-				t.Fatalf("Handle = %s, %v; want %s", got, err, owner)
+			if err != nil || got.UserID != owner || got.ID != k.ID {
+				t.Fatalf("Handle = %+v, %v; want key %s of %s", got, err, k.ID, owner)
 			}
 			if keys.touched[k.ID] != 1 {
 				t.Errorf("use recorded %d times, want once", keys.touched[k.ID])

@@ -41,7 +41,8 @@ type Profile struct {
 	Bio         string
 	Locked      bool
 	CreatedAt   time.Time
-	Thoughts    int
+	// Thoughts counts the live thoughts the viewer may see.
+	Thoughts int
 	// Followers and Following count accepted follows.
 	Followers  int
 	Following  int

@@ -54,8 +54,9 @@ type SearchReads interface {
 	// prefix (case-insensitively), leaving out users blocking or blocked by
 	// viewer.
 	SearchUsers(ctx context.Context, viewer Viewer, prefix string, limit, offset int) ([]UserSummary, error)
-	// SearchTags finds tags starting with prefix (lowercase), in name order.
-	SearchTags(ctx context.Context, prefix string, limit, offset int) ([]string, error)
+	// SearchTags finds tags starting with prefix (lowercase), in name order,
+	// that the viewer would see a thought under.
+	SearchTags(ctx context.Context, viewer Viewer, prefix string, limit, offset int) ([]string, error)
 }
 
 // SearchHandler searches thoughts, users or tags.
@@ -98,7 +99,7 @@ func (h SearchHandler) Handle(ctx context.Context, viewer Viewer, s Search) (Sea
 		if s.Type == SearchUsers {
 			res.Users, err = h.Reads.SearchUsers(ctx, viewer, prefix, s.Limit, s.Offset)
 		} else {
-			res.Tags, err = h.Reads.SearchTags(ctx, prefix, s.Limit, s.Offset)
+			res.Tags, err = h.Reads.SearchTags(ctx, viewer, prefix, s.Limit, s.Offset)
 		}
 	default:
 		return SearchResults{}, domain.Invalid("type", "must be one of thoughts, users, tags")

@@ -46,7 +46,7 @@ type FollowersHandler struct{ Reads FollowersReads }
 
 // Handle lists the accepted followers of username, newest follow first.
 func (h FollowersHandler) Handle(ctx context.Context, username string, page domain.Page) ([]ListedUser, error) {
-	p, err := UserProfileHandler{Reads: h.Reads}.Handle(ctx, username)
+	p, err := UserProfileHandler{Reads: h.Reads}.Handle(ctx, nil, username)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ type FollowingHandler struct{ Reads FollowingReads }
 
 // Handle lists the accounts username follows, newest follow first.
 func (h FollowingHandler) Handle(ctx context.Context, username string, page domain.Page) ([]ListedUser, error) {
-	p, err := UserProfileHandler{Reads: h.Reads}.Handle(ctx, username)
+	p, err := UserProfileHandler{Reads: h.Reads}.Handle(ctx, nil, username)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func (h UserThoughtsHandler) Handle(ctx context.Context, viewer Viewer, username
 	if err := domain.ValidateUsername(username); err != nil {
 		return nil, domain.Errorf(domain.ErrNotFound, "user not found")
 	}
-	p, err := h.Reads.ProfileByUsername(ctx, username)
+	p, err := h.Reads.ProfileByUsername(ctx, viewer, username)
 	if err != nil {
 		return nil, fmt.Errorf("load user %q: %w", username, err)
 	}

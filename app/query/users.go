@@ -32,19 +32,19 @@ func (h MeHandler) Handle(ctx context.Context, userID uuid.UUID) (domain.User, e
 type UserProfileReads interface {
 	// ProfileByUsername loads a profile by username (case-insensitive), or
 	// ErrNotFound.
-	ProfileByUsername(ctx context.Context, username string) (Profile, error)
+	ProfileByUsername(ctx context.Context, viewer Viewer, username string) (Profile, error)
 }
 
 // UserProfileHandler returns a public profile.
 type UserProfileHandler struct{ Reads UserProfileReads }
 
-// Handle loads the profile by username (case-insensitive).
-func (h UserProfileHandler) Handle(ctx context.Context, username string) (Profile, error) {
+// Handle loads the profile by username (case-insensitive), as viewer sees it.
+func (h UserProfileHandler) Handle(ctx context.Context, viewer Viewer, username string) (Profile, error) {
 	username = strings.ToLower(username)
 	if err := domain.ValidateUsername(username); err != nil {
 		return Profile{}, domain.Errorf(domain.ErrNotFound, "user not found")
 	}
-	p, err := h.Reads.ProfileByUsername(ctx, username)
+	p, err := h.Reads.ProfileByUsername(ctx, viewer, username)
 	if err != nil {
 		return Profile{}, fmt.Errorf("load profile %q: %w", username, err)
 	}
