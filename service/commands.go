@@ -50,6 +50,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) err
 		if handler, err = s.APIHandler(); err != nil {
 			return err
 		}
+		s.StartKeyBackfill(ctx)
 	}
 	ln := opts.Listener
 	if ln == nil {
