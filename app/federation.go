@@ -18,6 +18,9 @@ type Federation struct {
 	EnsureUserKey     command.EnsureUserKeyHandler
 	EnsureInstanceKey command.EnsureInstanceKeyHandler
 	BackfillUserKeys  command.BackfillUserKeysHandler
+	// ResolveRemoteActor finds remote actors by IRI or name@host (cached,
+	// fetched signed by the instance actor).
+	ResolveRemoteActor command.ResolveRemoteActorHandler
 }
 
 // FederationReads are the reads of the federation queries.
@@ -28,13 +31,19 @@ type FederationReads interface {
 
 // FederationDeps are what the federation use cases need.
 type FederationDeps struct {
-	Reads     FederationReads
-	Keys      domain.ActorKeyRepository
-	Generator command.KeyGenerator
+	Reads        FederationReads
+	Keys         domain.ActorKeyRepository
+	Generator    command.KeyGenerator
+	RemoteActors domain.RemoteActorRepository
+	Fetcher      command.RemoteActorFetcher
+	Clock        command.Clock
 }
 
 // NewFederation wires the federation use cases to deps.
 func NewFederation(d FederationDeps) Federation {
+	if d.Clock == nil {
+		d.Clock = command.SystemClock
+	}
 	return Federation{
 		Note:              query.NoteHandler{Reads: d.Reads},
 		Outbox:            query.OutboxHandler{Reads: d.Reads},
@@ -42,5 +51,8 @@ func NewFederation(d FederationDeps) Federation {
 		EnsureUserKey:     command.EnsureUserKeyHandler{Keys: d.Keys, Generator: d.Generator},
 		EnsureInstanceKey: command.EnsureInstanceKeyHandler{Keys: d.Keys, Generator: d.Generator},
 		BackfillUserKeys:  command.BackfillUserKeysHandler{Keys: d.Keys, Generator: d.Generator},
+		ResolveRemoteActor: command.ResolveRemoteActorHandler{
+			Actors: d.RemoteActors, Fetcher: d.Fetcher, Clock: d.Clock,
+		},
 	}
 }

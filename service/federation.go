@@ -2,13 +2,17 @@ package service
 
 import (
 	"context"
+	"crypto"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/thoughts-project/thoughts/adapters/federation"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/app"
+	"github.com/thoughts-project/thoughts/app/command"
+	"github.com/thoughts-project/thoughts/app/vocab"
 	"github.com/thoughts-project/thoughts/ports/activitypub"
 )
 
@@ -39,9 +43,11 @@ func (c Config) UserAgent() string {
 var _ app.FederationReads = (*postgres.ReadModel)(nil)
 
 // federationParts are the process's federation pieces: one key generator
-// (its limit on concurrent generations is per process) and the key backfill.
+// (its limit on concurrent generations is per process), one outbound client
+// and the key backfill.
 type federationParts struct {
 	keys     *federation.RSAKeyGenerator
+	client   *federation.Client
 	app      app.Federation
 	cancel   context.CancelFunc
 	backfill sync.WaitGroup
@@ -49,13 +55,39 @@ type federationParts struct {
 
 // federation builds the federation use cases on the service's pool, once.
 func (s *Service) federation() *federationParts {
-	if s.fed == nil {
-		gen := federation.NewRSAKeyGenerator()
-		s.fed = &federationParts{keys: gen, app: app.NewFederation(app.FederationDeps{
-			Reads: postgres.NewReadModel(s.Pool), Keys: postgres.NewActorKeys(s.Pool), Generator: gen,
-		})}
+	if s.fed != nil {
+		return s.fed
 	}
+	gen := federation.NewRSAKeyGenerator()
+	client := federation.NewClient(federation.ClientConfig{AllowPrivate: s.Config.FederationAllowPrivate, UserAgent: s.Config.UserAgent()})
+	keys := postgres.NewActorKeys(s.Pool)
+	ensureInstance := command.EnsureInstanceKeyHandler{Keys: keys, Generator: gen}
+	fetcher := &federation.Fetcher{
+		Client: client,
+		Key: func(ctx context.Context) (string, crypto.PrivateKey, error) {
+			k, err := ensureInstance.Handle(ctx)
+			if err != nil {
+				return "", nil, err
+			}
+			priv, err := federation.ParsePrivateKey(k.PrivateKeyPEM)
+			return vocab.IRIs{Base: s.Config.PublicURL}.InstanceKey(), priv, err
+		},
+		WebFingerScheme: webFingerScheme(s.Config.PublicURL),
+	}
+	s.fed = &federationParts{keys: gen, client: client, app: app.NewFederation(app.FederationDeps{
+		Reads: postgres.NewReadModel(s.Pool), Keys: keys, Generator: gen,
+		RemoteActors: postgres.NewRemoteActors(s.Pool), Fetcher: fetcher,
+	})}
 	return s.fed
+}
+
+// webFingerScheme is https, except for an instance that itself runs on
+// plain http (a test network): its peers are assumed to as well.
+func webFingerScheme(publicURL string) string {
+	if strings.HasPrefix(publicURL, "http://") {
+		return "http"
+	}
+	return "https"
 }
 
 // activityPub is the ActivityPub port on the service's application.

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -77,5 +78,68 @@ func TestUserAgent(t *testing.T) {
 	ua := Config{PublicURL: "https://social.example"}.UserAgent()
 	if !strings.HasPrefix(ua, "Thoughts/") || !strings.HasSuffix(ua, " (+https://social.example)") {
 		t.Errorf("User-Agent %q", ua)
+	}
+}
+
+// TestResolveAnotherInstance: one Thoughts resolves a user of another by
+// name@host:port over WebFinger and a signed fetch of the actor, on
+// loopback (so only with FEDERATION_ALLOW_PRIVATE), and caches it.
+func TestResolveAnotherInstance(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	// Instance A, serving on a port its PUBLIC_URL names.
+	ln := listen(t)
+	cfgA := testConfig(t, pgtest.New(t), "postgres")
+	cfgA.PublicURL = "http://" + ln.Addr().String()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(runCtx, cfgA, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true, Listener: ln})
+	}()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("instance A: %v", err)
+		}
+	})
+	waitFor(t, "instance A never became ready", func() bool { code, _ := get(t, cfgA.PublicURL+"/readyz"); return code == 200 })
+	resp, err := http.Post(cfgA.PublicURL+"/api/v1/auth/register", "application/json",
+		strings.NewReader(`{"username":"alice","email":"alice@example.com","password":"correct horse"}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register on A: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	handle := "alice@" + ln.Addr().String()
+
+	// Instance B, as a library: its federation use cases.
+	cfgB := testConfig(t, pgtest.New(t), "postgres")
+	cfgB.PublicURL = "http://127.0.0.1:1"
+	for _, allow := range []bool{false, true} {
+		cfgB.FederationAllowPrivate = allow
+		b, err := Open(ctx, cfgB, slog.New(slog.DiscardHandler), Options{API: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := b.federation().app.ResolveRemoteActor.Handle(ctx, command.ResolveRemoteActor{Handle: handle})
+		if !allow {
+			if err == nil {
+				t.Errorf("resolved %s on loopback without FEDERATION_ALLOW_PRIVATE", handle)
+			}
+			b.Close()
+			continue
+		}
+		if err != nil {
+			t.Fatalf("resolve %s: %v", handle, err)
+		}
+		if a.IRI != cfgA.PublicURL+"/users/alice" || a.Handle() != handle || a.Inbox != a.IRI+"/inbox" ||
+			a.SharedInbox != cfgA.PublicURL+"/inbox" || a.KeyID != a.IRI+"#main-key" {
+			t.Errorf("resolved %+v", a)
+		}
+		cached, err := postgres.NewRemoteActors(b.Pool).ByIRI(ctx, a.IRI)
+		if err != nil || cached.PublicKeyPEM != a.PublicKeyPEM {
+			t.Errorf("cached: %v", err)
+		}
+		b.Close()
 	}
 }
