@@ -38,7 +38,7 @@ configuration is read from the environment; see README.md.
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "thoughts:", err)
 		os.Exit(1)
 	}
@@ -51,7 +51,7 @@ var commands = map[string]func(ctx context.Context, cfg service.Config, logger *
 	"migrate": service.Migrate,
 }
 
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
@@ -67,7 +67,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		}
 		return fmt.Errorf("%s takes no arguments", args[0])
 	}
-	cfg, err := service.LoadConfig(getenv)
+	cfg, err := service.LoadConfig(lookupEnv)
 	if err != nil {
 		return err
 	}

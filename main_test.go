@@ -10,20 +10,20 @@ import (
 // cannot run before touching any configuration or service.
 func TestRunRejectsBadInvocations(t *testing.T) {
 	t.Parallel()
-	env := func(string) string { return "" }
+	env := func(string) (string, bool) { return "", false }
 	for _, tc := range []struct {
 		args []string
-		env  func(string) string
+		env  func(string) (string, bool)
 		want string
 	}{
 		{nil, env, "no command given"},
 		{[]string{"frobnicate"}, env, `unknown command "frobnicate"`},
 		{[]string{"serve", "now"}, env, "serve takes no arguments"},
-		{[]string{"serve"}, func(k string) string {
+		{[]string{"serve"}, func(k string) (string, bool) {
 			if k == "EVENTS_BACKEND" {
-				return "kafka"
+				return "kafka", true
 			}
-			return ""
+			return "", false
 		}, "EVENTS_BACKEND"},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -27,6 +27,9 @@ type Commands struct {
 	EditThought   command.EditThoughtHandler
 	DeleteThought command.DeleteThoughtHandler
 
+	// AuthenticateAPIKey records each key's last use: a write, hence a command.
+	AuthenticateAPIKey command.AuthenticateAPIKeyHandler
+
 	MarkNotificationRead     command.MarkNotificationReadHandler
 	MarkAllNotificationsRead command.MarkAllNotificationsReadHandler
 
@@ -45,13 +48,12 @@ type Commands struct {
 
 // Queries are the read use cases.
 type Queries struct {
-	Me                 query.MeHandler
-	UserProfile        query.UserProfileHandler
-	Thought            query.ThoughtHandler
-	ThoughtContext     query.ThoughtContextHandler
-	UserThoughts       query.UserThoughtsHandler
-	APIKeys            query.APIKeysHandler
-	AuthenticateAPIKey query.AuthenticateAPIKeyHandler
+	Me             query.MeHandler
+	UserProfile    query.UserProfileHandler
+	Thought        query.ThoughtHandler
+	ThoughtContext query.ThoughtContextHandler
+	UserThoughts   query.UserThoughtsHandler
+	APIKeys        query.APIKeysHandler
 
 	Notifications            query.NotificationsHandler
 	Notification             query.NotificationHandler
@@ -79,6 +81,9 @@ type Deps struct {
 	Tokens command.TokenIssuer
 	Reads  query.ReadModel
 	Clock  command.Clock
+	// APIKeys serves API key authentication; only an application serving
+	// HTTP needs it.
+	APIKeys command.APIKeyUsage
 }
 
 // WithDefaults fills in what Deps may leave out: the system clock.
@@ -103,6 +108,8 @@ func New(d Deps) Application {
 			EditThought:   command.EditThoughtHandler{UoW: d.UoW, Clock: d.Clock},
 			DeleteThought: command.DeleteThoughtHandler{UoW: d.UoW, Clock: d.Clock},
 
+			AuthenticateAPIKey: command.AuthenticateAPIKeyHandler{Keys: d.APIKeys},
+
 			MarkNotificationRead:     command.MarkNotificationReadHandler{UoW: d.UoW, Clock: d.Clock},
 			MarkAllNotificationsRead: command.MarkAllNotificationsReadHandler{UoW: d.UoW, Clock: d.Clock},
 
@@ -119,13 +126,12 @@ func New(d Deps) Application {
 			SetTopFriends:       command.SetTopFriendsHandler{UoW: d.UoW},
 		},
 		Queries: Queries{
-			Me:                 query.MeHandler{Reads: d.Reads},
-			UserProfile:        query.UserProfileHandler{Reads: d.Reads},
-			Thought:            query.ThoughtHandler{Reads: d.Reads},
-			ThoughtContext:     query.ThoughtContextHandler{Reads: d.Reads},
-			UserThoughts:       query.UserThoughtsHandler{Reads: d.Reads},
-			APIKeys:            query.APIKeysHandler{Reads: d.Reads},
-			AuthenticateAPIKey: query.AuthenticateAPIKeyHandler{Reads: d.Reads},
+			Me:             query.MeHandler{Reads: d.Reads},
+			UserProfile:    query.UserProfileHandler{Reads: d.Reads},
+			Thought:        query.ThoughtHandler{Reads: d.Reads},
+			ThoughtContext: query.ThoughtContextHandler{Reads: d.Reads},
+			UserThoughts:   query.UserThoughtsHandler{Reads: d.Reads},
+			APIKeys:        query.APIKeysHandler{Reads: d.Reads},
 
 			Notifications:            query.NotificationsHandler{Reads: d.Reads},
 			Notification:             query.NotificationHandler{Reads: d.Reads},

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -233,11 +234,12 @@ func (b *logBuffer) records(msg string) []map[string]any {
 
 // natsServer is an external nats-server process.
 type natsServer struct {
-	t    *testing.T
-	bin  string
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	t        *testing.T
+	bin      string
+	port     int // 0 until the first start reads it back
+	dir      string
+	portsDir string
+	cmd      *exec.Cmd
 }
 
 var (
@@ -268,26 +270,48 @@ func natsServerBinary(t *testing.T) string {
 
 func startNATSServer(t *testing.T) *natsServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &natsServer{t: t, bin: natsServerBinary(t), port: port, dir: t.TempDir()}
-	s.start()
+	s := &natsServer{t: t, bin: natsServerBinary(t), dir: t.TempDir(), portsDir: t.TempDir()}
 	t.Cleanup(s.kill)
+	s.start()
 	return s
 }
 
 func (s *natsServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(s.port) }
 
+// start runs the server: the first time on a port it picks itself (-1) and
+// reports in its ports file, so no other process can take the port between
+// choosing and listening; after a kill, on the same port again.
 func (s *natsServer) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "-a", "127.0.0.1", "-p", strconv.Itoa(s.port), "-js", "-sd", s.dir)
+	port := "-1"
+	if s.port != 0 {
+		port = strconv.Itoa(s.port)
+	}
+	s.cmd = exec.Command(s.bin, "-a", "127.0.0.1", "-p", port, "-js", "-sd", s.dir, "--ports_file_dir", s.portsDir)
 	s.cmd.Stdout, s.cmd.Stderr = nil, nil
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
+	}
+	if s.port == 0 {
+		file := filepath.Join(s.portsDir, fmt.Sprintf("%s_%d.ports", filepath.Base(s.bin), s.cmd.Process.Pid))
+		eventually(s.t, 20*time.Second, "nats-server reports its port", func() bool {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return false
+			}
+			var ports struct{ Nats []string }
+			if json.Unmarshal(b, &ports) != nil || len(ports.Nats) == 0 {
+				return false // not written yet
+			}
+			_, p, err := net.SplitHostPort(strings.TrimPrefix(ports.Nats[0], "nats://"))
+			if err != nil {
+				s.t.Fatalf("ports file %s: %v", b, err)
+			}
+			if s.port, err = strconv.Atoi(p); err != nil {
+				s.t.Fatalf("ports file %s: %v", b, err)
+			}
+			return true
+		})
 	}
 	eventually(s.t, 20*time.Second, "nats-server accepts connections", func() bool {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.port), 100*time.Millisecond)

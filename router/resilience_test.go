@@ -2,6 +2,8 @@ package router_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,30 +69,29 @@ func TestBrokerOutageEventsWaitInOutbox(t *testing.T) {
 	})
 }
 
-// TestNoLossNoDuplicateEffectsAcrossAbruptStop: 1,000 events committed through
-// the outbox; the router is stopped abruptly part-way (context cancelled, no
-// time to drain) and restarted; every event is handled and an idempotent
-// handler records each effect once, however many deliveries there were.
-func TestNoLossNoDuplicateEffectsAcrossAbruptStop(t *testing.T) {
+// TestNoLossAcrossAbruptStop: 1,000 events committed through the outbox; the
+// router handles a third of them, then holds the deliveries it gets, so the
+// abrupt stop (context cancelled, no time to drain) finds messages in flight;
+// a new router then handles every event, the interrupted ones included.
+// Delivery is at least once: the ledger has no key, so it shows an event
+// handled twice rather than hiding it. Repeats are expected (a Postgres
+// consumer replays its unfinished batch) and reported, not forbidden; that a
+// real handler turns them into one effect is TestNotificationsSurviveAbruptStop.
+func TestNoLossAcrossAbruptStop(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, r *rig) {
 		ctx := context.Background()
-		if _, err := r.db.Pool.Exec(ctx, `CREATE TABLE test_effects (event_id uuid PRIMARY KEY);
-			CREATE TABLE test_attempts (event_id uuid NOT NULL)`); err != nil {
+		// One row per delivery that reached the handler's effect.
+		if _, err := r.db.Pool.Exec(ctx, `CREATE TABLE test_effects (event_id uuid NOT NULL)`); err != nil {
 			t.Fatal(err)
 		}
 		ledger := router.Handler{Name: "ledger", Events: []events.Event{events.LikeAdded{}}, Handle: func(ctx context.Context, env events.Envelope) error {
-			// Every delivery is counted, even one interrupted by the stop.
-			if _, err := r.db.Pool.Exec(context.WithoutCancel(ctx), `INSERT INTO test_attempts (event_id) VALUES ($1)`, env.ID); err != nil {
-				return err
-			}
-			// The effect is idempotent by event ID.
-			_, err := r.db.Pool.Exec(ctx, `INSERT INTO test_effects (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, env.ID)
+			_, err := r.db.Pool.Exec(ctx, `INSERT INTO test_effects (event_id) VALUES ($1)`, env.ID)
 			return err
 		}}
-		count := func(table string) int {
+		handledEvents := func() int {
 			var n int
-			if err := r.db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+			if err := r.db.Pool.QueryRow(ctx, `SELECT count(DISTINCT event_id) FROM test_effects`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n
@@ -108,24 +109,99 @@ func TestNoLossNoDuplicateEffectsAcrossAbruptStop(t *testing.T) {
 			}
 			batches = append(batches, batch)
 		}
-		runCtx, cancel := context.WithCancel(ctx)
-		first := r.start([]router.Handler{ledger}, routerOpts{ctx: runCtx, closeTimeout: time.Millisecond})
-		r.commit(batches...)
-		eventually(t, patience, "a third handled before the stop", func() bool { return count("test_effects") >= total/3 })
-		cancel()
-		_ = first.Close() // times out at once: in-flight messages are abandoned
-		stoppedAt := count("test_effects")
 
+		// The first router records a third, then holds each delivery, before
+		// its effect, until the stop.
+		var handledFirst, held idSet
+		firstLedger := ledger
+		firstLedger.Handle = func(ctx context.Context, env events.Envelope) error {
+			if handledFirst.len() >= total/3 {
+				held.add(env.ID)
+				return holdUntilStop(ctx)
+			}
+			if err := ledger.Handle(ctx, env); err != nil {
+				return err
+			}
+			handledFirst.add(env.ID)
+			return nil
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		first := r.start([]router.Handler{firstLedger}, routerOpts{ctx: runCtx, closeTimeout: time.Millisecond})
+		r.commit(batches...)
+		eventually(t, patience, "a third handled, then a delivery held", func() bool { return handledFirst.len() >= total/3 && held.len() > 0 })
+		cancel()
+		if err := first.Close(); err != nil { // times out at once: in-flight messages are abandoned
+			t.Logf("first router: %v", err)
+		}
+		stoppedAt := handledEvents()
+		if stoppedAt == 0 || stoppedAt >= total {
+			t.Fatalf("stopped after %d of %d events were handled; want part-way", stoppedAt, total)
+		}
+
+		// The held deliveries never reached the ledger: only a redelivery can
+		// complete the count.
 		r.start([]router.Handler{ledger})
-		eventually(t, testPolicy.AckWait()+patience, "every event handled after the restart", func() bool { return count("test_effects") == total })
-		var missing int
-		if err := r.db.Pool.QueryRow(ctx, `SELECT count(*) FROM unnest($1::uuid[]) id WHERE NOT EXISTS (SELECT 1 FROM test_effects e WHERE e.event_id = id)`, published).Scan(&missing); err != nil {
+		eventually(t, testPolicy.AckWait()+patience, "every event handled after the restart, the held ones included", func() bool { return handledEvents() == total })
+		var missing, deliveries, repeated int
+		if err := r.db.Pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM unnest($1::uuid[]) AS p(id) WHERE NOT EXISTS (SELECT 1 FROM test_effects e WHERE e.event_id = p.id)),
+			(SELECT count(*) FROM test_effects),
+			(SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id HAVING count(*) > 1) r)`, published).Scan(&missing, &deliveries, &repeated); err != nil {
 			t.Fatal(err)
 		}
-		attempts := count("test_attempts")
-		t.Logf("stopped at %d/%d; %d deliveries for %d events (%d redelivered)", stoppedAt, total, attempts, total, attempts-total)
-		if missing != 0 || count("test_effects") != total || attempts < total {
-			t.Errorf("missing %d, effects %d, attempts %d", missing, count("test_effects"), attempts)
+		t.Logf("stopped at %d/%d handled with %d deliveries held; %d deliveries reached the ledger, %d events twice or more", stoppedAt, total, held.len(), deliveries, repeated)
+		if missing != 0 {
+			t.Errorf("%d of %d events never handled", missing, total)
+		}
+		if p := r.poisoned(); len(p) != 0 {
+			t.Errorf("poisoned %d messages; an interrupted delivery is not a failure: %+v", len(p), p)
 		}
 	})
+}
+
+// holdUntilStop keeps a delivery in flight until the router stops (its
+// context is cancelled), then gives it back as a stop does: an error wrapping
+// context.Canceled is neither retried nor poisoned, and the message is nacked.
+// Should the attempt's timeout come first (a stalled machine), it is given
+// back the same way and comes round again.
+func holdUntilStop(ctx context.Context) error {
+	<-ctx.Done()
+	return fmt.Errorf("held until the router stopped: %w", context.Canceled)
+}
+
+// idSet is a set of event IDs that concurrent handlers share.
+type idSet struct {
+	mu  sync.Mutex
+	ids map[uuid.UUID]bool
+}
+
+func (s *idSet) add(id uuid.UUID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids == nil {
+		s.ids = map[uuid.UUID]bool{}
+	}
+	s.ids[id] = true
+}
+
+func (s *idSet) has(id uuid.UUID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids[id]
+}
+
+func (s *idSet) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ids)
+}
+
+func (s *idSet) list() []uuid.UUID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]uuid.UUID, 0, len(s.ids))
+	for id := range s.ids {
+		out = append(out, id)
+	}
+	return out
 }

@@ -110,10 +110,21 @@ func goChannelRouter(t *testing.T, p router.Policy, hs []router.Handler, reg pro
 	go func() { done <- rt.Run(context.Background()) }()
 	t.Cleanup(func() {
 		rt.Close()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("router still running 30 s after Close")
+		}
 		ps.Close()
 	})
-	<-rt.Running()
+	select {
+	case <-rt.Running():
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("router stopped before running: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("router did not start")
+	}
 	return ps, poisoned
 }
 
@@ -132,7 +143,10 @@ func TestPolicySpanMatchesRetryPauses(t *testing.T) {
 		return errors.New("fail fast")
 	})}, nil)
 	env := like("corr-span")
-	msg, _ := outbox.ToMessage(env)
+	msg, err := outbox.ToMessage(env)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := ps.Publish(events.TopicLikeAdded, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +179,10 @@ func TestPoisonedCopyIsAnnotated(t *testing.T) {
 		panic("line one\nline two")
 	})}, reg)
 	env := like("corr-annotated")
-	msg, _ := outbox.ToMessage(env)
+	msg, err := outbox.ToMessage(env)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := ps.Publish(events.TopicLikeAdded, msg); err != nil {
 		t.Fatal(err)
 	}

@@ -38,10 +38,15 @@ func TestServeRunsTheBackbone(t *testing.T) {
 			base := serve.base
 			waitFor(t, "serve never became ready", func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
 
+			// /metrics is on its own listener (METRICS_ADDR), not the API's.
+			if code, _ := get(t, base+"/metrics"); code != 404 {
+				t.Errorf("the API listener answers /metrics with %d, want 404", code)
+			}
+
 			// The first scrape, before any event: every consumer's router
 			// series is there at zero (not absent until the process handles
 			// its first event), and only for the events the handler acts on.
-			_, first := get(t, base+"/metrics")
+			_, first := get(t, serve.metrics+"/metrics")
 			for _, topic := range []string{"likes.added", "boosts.added", "follows.requested", "follows.accepted", "thoughts.created", "thoughts.deleted"} {
 				for _, success := range []string{"true", "false"} {
 					if want := `handler_execution_time_seconds_count{handler_name="notifications:` + topic + `",success="` + success + `"} 0`; !strings.Contains(first, want) {
@@ -84,7 +89,7 @@ func TestServeRunsTheBackbone(t *testing.T) {
 
 			var metrics string
 			waitFor(t, "metrics never showed the handled and the poisoned event", func() bool {
-				_, metrics = get(t, base+"/metrics")
+				_, metrics = get(t, serve.metrics+"/metrics")
 				return strings.Contains(metrics, `thoughts_poison_queue_messages 1`) &&
 					strings.Contains(metrics, `thoughts_events_poisoned_total{handler="notifications"} 1`) &&
 					strings.Contains(metrics, `handler_execution_time_seconds_count{handler_name="notifications:likes.added",success="true"} 2`)

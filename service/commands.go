@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-
+	
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 )
 
@@ -32,7 +31,7 @@ func API(ctx context.Context, cfg Config, logger *slog.Logger) error {
 }
 
 // Router runs the outbox forwarder (NATS) and the event router, with
-// /metrics and /healthz on HTTP_ADDR. Several may run: they share the work.
+// /healthz on HTTP_ADDR. Several may run: they share the work.
 func Router(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return run(ctx, cfg, logger, routerOptions)
 }
@@ -45,26 +44,38 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) err
 	// Deferred first, so it runs last: HTTP has stopped by the time Serve
 	// returns, then processing, broker and pools close in reverse order.
 	defer s.Close()
-	var handler http.Handler = s.OpsHandler()
+	primary := Endpoint{Name: "api", Listener: opts.Listener, Handler: s.OpsHandler()}
 	if opts.API {
-		if handler, err = s.APIHandler(); err != nil {
+		if primary.Handler, err = s.APIHandler(); err != nil {
 			return err
 		}
 		s.StartKeyBackfill(ctx)
 	}
-	ln := opts.Listener
-	if ln == nil {
-		if ln, err = s.Listen(); err != nil {
+	if primary.Listener == nil {
+		if primary.Listener, err = Listen("HTTP_ADDR", cfg.HTTPAddr); err != nil {
 			return err
 		}
+	}
+	endpoints := []Endpoint{primary}
+	metrics := Endpoint{Name: "metrics", Listener: opts.MetricsListener, Handler: s.MetricsHandler()}
+	if metrics.Listener == nil && cfg.MetricsAddr != "" {
+		if metrics.Listener, err = Listen("METRICS_ADDR", cfg.MetricsAddr); err != nil {
+			primary.Listener.Close()
+			return err
+		}
+	}
+	if metrics.Listener != nil {
+		endpoints = append(endpoints, metrics)
 	}
 	if opts.Processing {
 		if err := s.StartProcessing(ctx); err != nil {
-			ln.Close()
+			for _, ep := range endpoints {
+				ep.Listener.Close()
+			}
 			return err
 		}
 	}
-	return s.Serve(ctx, ln, handler)
+	return s.Serve(ctx, endpoints...)
 }
 
 // Migrate applies the database migrations and the outbox schema.

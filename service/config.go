@@ -6,18 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/thoughts-project/thoughts/ports/httpapi"
 )
 
 // Config is every setting of the process, read once from the environment.
 type Config struct {
-	DatabaseURL            string
-	HTTPAddr               string
+	DatabaseURL string
+	HTTPAddr    string
+	// MetricsAddr is where /metrics is served, apart from the API (empty:
+	// nowhere).
+	MetricsAddr            string
 	PublicURL              string
 	JWTSecret              []byte
 	JWTTTL                 time.Duration
@@ -33,6 +39,10 @@ type Config struct {
 	EventSubscribers int
 	// EventHandlerConns sizes the event handlers' own database pool.
 	EventHandlerConns int
+	// RateLimits are the HTTP API's request limits (RATE_LIMITS=off turns
+	// them off; RATE_LIMIT_* set each as BURST/EVERY; TRUSTED_PROXIES).
+	// Zero fields are httpapi.DefaultRateLimits.
+	RateLimits httpapi.RateLimits
 	// EventAckSync makes NATS subscribers wait for each ack's confirmation
 	// (off: acks are sent asynchronously). Not read from the environment:
 	// benchmarks set it to compare.
@@ -43,13 +53,18 @@ type Config struct {
 	EventBatchSize int
 }
 
+// DefaultMetricsAddr is METRICS_ADDR's default: loopback only, as
+// Prometheus exporters usually listen, so the API's clients cannot read it.
+const DefaultMetricsAddr = "127.0.0.1:9464"
+
 // DefaultDatabaseURL is the local development cluster that `make run` and
 // `make test` provision.
 const DefaultDatabaseURL = "postgres://thoughts:thoughts@127.0.0.1:5432/thoughts?sslmode=disable"
 
-// LoadConfig reads the environment through getenv. Each bad setting is an
-// error naming its variable.
-func LoadConfig(getenv func(string) string) (Config, error) {
+// LoadConfig reads the environment through lookup (os.LookupEnv). Each bad
+// setting is an// error naming its variable.
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	getenv := func(name string) string { v, _ := lookup(name); return v }
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
@@ -65,6 +80,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DataDir:       get("DATA_DIR", "./data"),
 		LogLevel:      get("LOG_LEVEL", "info"),
 		LogFormat:     get("LOG_FORMAT", "text"),
+		MetricsAddr:   DefaultMetricsAddr,
+	}
+	// Set but empty turns the metrics listener off.
+	if v, ok := lookup("METRICS_ADDR"); ok {
+		c.MetricsAddr = strings.TrimSpace(v)
 	}
 	var errs []error
 	var err error
@@ -82,6 +102,35 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.EventHandlerConns, err = strconv.Atoi(get("EVENT_HANDLER_CONNS", strconv.Itoa(DefaultEventHandlerConns))); err != nil || c.EventHandlerConns < 1 || c.EventHandlerConns > 256 {
 		errs = append(errs, fmt.Errorf("EVENT_HANDLER_CONNS: %q is not a whole number from 1 to 256", getenv("EVENT_HANDLER_CONNS")))
+	}
+	if v := get("RATE_LIMITS", "on"); v != "on" && v != "off" {
+		errs = append(errs, fmt.Errorf("RATE_LIMITS: %q is not on or off", v))
+	} else {
+		c.RateLimits.Disabled = v == "off"
+	}
+	for _, r := range []struct {
+		name string
+		into *httpapi.Rate
+	}{
+		{"RATE_LIMIT_LOGIN_PER_IP", &c.RateLimits.LoginPerIP},
+		{"RATE_LIMIT_LOGIN_PER_ACCOUNT", &c.RateLimits.LoginPerAccount},
+		{"RATE_LIMIT_REGISTER_PER_IP", &c.RateLimits.RegisterPerIP},
+		{"RATE_LIMIT_WRITE_PER_IP", &c.RateLimits.WritePerIP},
+		{"RATE_LIMIT_WRITE_PER_ACCOUNT", &c.RateLimits.WritePerAccount},
+	} {
+		if v := get(r.name, ""); v != "" {
+			if *r.into, err = httpapi.ParseRate(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+			}
+		}
+	}
+	for _, cidr := range strings.FieldsFunc(get("TRUSTED_PROXIES", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR prefix such as 10.0.0.0/8", cidr))
+			continue
+		}
+		c.RateLimits.TrustedProxies = append(c.RateLimits.TrustedProxies, p.Masked())
 	}
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)
@@ -122,6 +171,9 @@ func (c Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr))
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is not host:port (empty turns /metrics off)", c.MetricsAddr))
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		errs = append(errs, fmt.Errorf("PUBLIC_URL: %q is not an http(s) base URL", c.PublicURL))

@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// configEnv is a fake environment: LoadConfig reads only through getenv.
+// configEnv is a fake environment: LoadConfig reads only through lookup.
 type configEnv map[string]string
 
-func (e configEnv) getenv(name string) string { return e[name] }
+func (e configEnv) lookup(name string) (string, bool) { v, ok := e[name]; return v, ok }
 
 // with returns a copy of e with the given NAME, value pairs set.
 func (e configEnv) with(kv ...string) configEnv {
@@ -37,7 +37,7 @@ var configProdEnv = configEnv{
 
 func TestLoadConfigDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := LoadConfig(configEnv{}.getenv)
+	c, err := LoadConfig(configEnv{}.lookup)
 	if err != nil {
 		t.Fatalf("LoadConfig(empty environment): %v", err)
 	}
@@ -81,7 +81,7 @@ func TestLoadConfigReadsValues(t *testing.T) {
 		"LOG_FORMAT":               "json",
 		"SHUTDOWN_TIMEOUT":         "5s",
 	}
-	c, err := LoadConfig(env.getenv)
+	c, err := LoadConfig(env.lookup)
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}
@@ -130,10 +130,32 @@ func TestLoadConfigAcceptsGoodValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := LoadConfig(tt.env.getenv); err != nil {
+			if _, err := LoadConfig(tt.env.lookup); err != nil {
 				t.Errorf("LoadConfig(%v): %v", tt.env, err)
 			}
 		})
+	}
+}
+
+// TestLoadConfigRateLimitsAndMetrics: the limits and the metrics listener
+// as an operator sets them.
+func TestLoadConfigRateLimitsAndMetrics(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(configProdEnv.lookup)
+	if err != nil || c.RateLimits.Disabled || c.MetricsAddr != DefaultMetricsAddr {
+		t.Fatalf("defaults: limits %+v, metrics %q, err %v", c.RateLimits, c.MetricsAddr, err)
+	}
+	c, err = LoadConfig(configProdEnv.with("RATE_LIMITS", "off", "RATE_LIMIT_LOGIN_PER_IP", "5/1m",
+		"TRUSTED_PROXIES", "10.1.2.3/8 ::1/128", "METRICS_ADDR", "").lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.RateLimits.Disabled || c.RateLimits.LoginPerIP.Burst != 5 || c.RateLimits.LoginPerIP.Every != time.Minute ||
+		len(c.RateLimits.TrustedProxies) != 2 || c.RateLimits.TrustedProxies[0].String() != "10.0.0.0/8" {
+		t.Errorf("limits = %+v", c.RateLimits)
+	}
+	if c.MetricsAddr != "" {
+		t.Errorf("METRICS_ADDR set empty gave %q, want the listener off", c.MetricsAddr)
 	}
 }
 
@@ -166,11 +188,16 @@ func TestLoadConfigNamesBadVariable(t *testing.T) {
 		{"federation allow private maybe", configProdEnv.with("FEDERATION_ALLOW_PRIVATE", "maybe"), "FEDERATION_ALLOW_PRIVATE"},
 		{"database url mysql", configProdEnv.with("DATABASE_URL", "mysql://x"), "DATABASE_URL"},
 		{"database url not a url", configProdEnv.with("DATABASE_URL", "host=db user=thoughts"), "DATABASE_URL"},
+		{"metrics addr without port", configProdEnv.with("METRICS_ADDR", "localhost"), "METRICS_ADDR"},
+		{"rate limits maybe", configProdEnv.with("RATE_LIMITS", "maybe"), "RATE_LIMITS"},
+		{"login rate without period", configProdEnv.with("RATE_LIMIT_LOGIN_PER_IP", "20"), "RATE_LIMIT_LOGIN_PER_IP"},
+		{"write rate zero burst", configProdEnv.with("RATE_LIMIT_WRITE_PER_ACCOUNT", "0/1s"), "RATE_LIMIT_WRITE_PER_ACCOUNT"},
+		{"trusted proxy not a prefix", configProdEnv.with("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"), "TRUSTED_PROXIES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := LoadConfig(tt.env.getenv)
+			_, err := LoadConfig(tt.env.lookup)
 			if err == nil {
 				t.Fatalf("LoadConfig(%v) = nil error, want one naming %s", tt.env, tt.want)
 			}
@@ -192,7 +219,7 @@ func TestLoadConfigReportsEveryBadVariable(t *testing.T) {
 		"FEDERATION_ALLOW_PRIVATE", "maybe",
 		"DATABASE_URL", "mysql://x",
 	)
-	_, err := LoadConfig(env.getenv)
+	_, err := LoadConfig(env.lookup)
 	if err == nil {
 		t.Fatal("LoadConfig with five bad variables = nil error")
 	}
@@ -223,7 +250,7 @@ func TestConfigJWTSecretGenerated(t *testing.T) {
 	t.Parallel()
 	// A DATA_DIR that does not exist yet: jwtSecret creates it.
 	dir := filepath.Join(t.TempDir(), "data")
-	c, err := LoadConfig(configEnv{"DATA_DIR": dir}.getenv)
+	c, err := LoadConfig(configEnv{"DATA_DIR": dir}.lookup)
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}
@@ -283,16 +310,16 @@ func TestJWTSecretRefusesCorruptFile(t *testing.T) {
 
 func TestEventProcessingSettings(t *testing.T) {
 	t.Parallel()
-	c, err := LoadConfig(configEnv{}.getenv)
+	c, err := LoadConfig(configEnv{}.lookup)
 	if err != nil || c.eventSubscribers() != 8 || c.eventHandlerConns() != 16 {
 		t.Fatalf("defaults: subscribers %d, conns %d, err %v", c.eventSubscribers(), c.eventHandlerConns(), err)
 	}
-	c, err = LoadConfig(configEnv{"EVENT_SUBSCRIBERS": "2", "EVENT_HANDLER_CONNS": "4"}.getenv)
+	c, err = LoadConfig(configEnv{"EVENT_SUBSCRIBERS": "2", "EVENT_HANDLER_CONNS": "4"}.lookup)
 	if err != nil || c.eventSubscribers() != 2 || c.eventHandlerConns() != 4 {
 		t.Fatalf("set: subscribers %d, conns %d, err %v", c.eventSubscribers(), c.eventHandlerConns(), err)
 	}
 	for name, value := range map[string]string{"EVENT_SUBSCRIBERS": "0", "EVENT_HANDLER_CONNS": "many"} {
-		if _, err := LoadConfig(configEnv{name: value}.getenv); err == nil || !strings.Contains(err.Error(), name) {
+		if _, err := LoadConfig(configEnv{name: value}.lookup); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: err = %v, want one naming the variable", name, value, err)
 		}
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/thoughts-project/thoughts/ports/metrics"
 )
 
-// APIHandler is the HTTP API (Options.API) with /healthz, /readyz,
-// /metrics and the ActivityPub routes.
+// APIHandler is the HTTP API (Options.API) with /healthz, /readyz and the
+// ActivityPub routes, its requests counted in the service's metrics.
 func (s *Service) APIHandler() (http.Handler, error) {
 	if !s.opts.API {
 		return nil, errors.New("service opened without Options.API")
@@ -35,15 +35,22 @@ func (s *Service) APIHandler() (http.Handler, error) {
 	return httpapi.New(httpapi.Config{
 		App: s.App, Tokens: s.Tokens, Logger: s.Log, PublicURL: s.Config.PublicURL,
 		Ready:      readiness(s.Pool),
+		RateLimits: s.Config.RateLimits,
 		Routes:     []func(*mux.Router){httpMetrics.Routes, ap.Routes},
 		Middleware: []mux.MiddlewareFunc{httpMetrics.Middleware},
 	}), nil
 }
 
-// OpsHandler serves /metrics and /healthz, for a process without the API.
-func (s *Service) OpsHandler() http.Handler {
+// MetricsHandler serves /metrics, for METRICS_ADDR.
+func (s *Service) MetricsHandler() http.Handler {
 	srv := http.NewServeMux()
 	srv.Handle("GET /metrics", metrics.Handler(s.Metrics))
+	return srv
+}
+
+// OpsHandler serves /healthz, for a process without the API.
+func (s *Service) OpsHandler() http.Handler {
+	srv := http.NewServeMux()
 	srv.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"ok"}`)
@@ -51,10 +58,17 @@ func (s *Service) OpsHandler() http.Handler {
 	return srv
 }
 
-// Serve serves handler on ln until ctx is done or event processing stops on
-// its own, then drains in-flight requests. The error says why it stopped,
-// unless ctx was simply cancelled.
-func (s *Service) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
+// Endpoint is one HTTP listener of a process and what it serves.
+type Endpoint struct {
+	Name     string // for logs: "api", "metrics"
+	Listener net.Listener
+	Handler  http.Handler
+}
+
+// Serve serves every endpoint until ctx is done, one of them fails, or event
+// processing stops on its own; then it drains in-flight requests on all of
+// them. The error says why it stopped, unless ctx was simply cancelled.
+func (s *Service) Serve(ctx context.Context, endpoints ...Endpoint) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if done := s.Done(); done != nil {
@@ -66,19 +80,35 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener, handler http.Handl
 			}
 		}()
 	}
-	s.Log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "public_url", s.Config.PublicURL, "events_backend", s.Config.EventsBackend)
-	err := serveHTTP(ctx, ln, handler, s.Config.ShutdownTimeout, s.Log)
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+	errs := make(chan error, len(endpoints))
+	for _, ep := range endpoints {
+		s.Log.InfoContext(ctx, "listening", "endpoint", ep.Name, "addr", ep.Listener.Addr().String(),
+			"public_url", s.Config.PublicURL, "events_backend", s.Config.EventsBackend)
+		go func() {
+			err := serveHTTP(ctx, ep.Listener, ep.Handler, s.Config.ShutdownTimeout, s.Log.With("endpoint", ep.Name))
+			if err != nil {
+				err = fmt.Errorf("%s: %w", ep.Name, err)
+				cancel(err)
+			}
+			errs <- err
+		}()
+	}
+	var all []error
+	for range endpoints {
+		all = append(all, <-errs)
+	}
+	err := errors.Join(all...)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(err, cause) {
 		return errors.Join(cause, err)
 	}
 	return err
 }
 
-// Listen opens HTTP_ADDR.
-func (s *Service) Listen() (net.Listener, error) {
-	ln, err := net.Listen("tcp", s.Config.HTTPAddr)
+// Listen opens addr for the setting named by name.
+func Listen(name, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("HTTP_ADDR: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return ln, nil
 }

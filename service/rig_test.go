@@ -38,6 +38,8 @@ func listen(t *testing.T) net.Listener {
 // router) would, on a handed-over listener.
 type process struct {
 	base   string
+	// metrics is the base URL of its METRICS_ADDR listener.
+	metrics string
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -45,10 +47,10 @@ type process struct {
 // startProcess runs the command with opts until stop or the end of the test.
 func startProcess(t *testing.T, cfg Config, opts Options) *process {
 	t.Helper()
-	ln := listen(t)
-	opts.Listener = ln
+	ln, mln := listen(t), listen(t)
+	opts.Listener, opts.MetricsListener = ln, mln
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &process{base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	p := &process{base: "http://" + ln.Addr().String(), metrics: "http://" + mln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { p.done <- run(ctx, cfg, slog.New(slog.DiscardHandler), opts) }()
 	t.Cleanup(func() {
 		if p.done != nil {

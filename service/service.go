@@ -7,7 +7,7 @@
 //	s, err := service.Open(ctx, cfg, logger, service.Options{API: true, Processing: true, Migrate: true, Embedded: true})
 //	defer s.Close()
 //	err = s.StartProcessing(ctx)
-//	err = s.Run(ctx) // HTTP until ctx is done or processing fails
+//	err = s.Serve(ctx, endpoints...) // HTTP until ctx is done or processing fails
 package service
 
 import (
@@ -49,9 +49,10 @@ type Options struct {
 	// dependencies; nil is router.Handlers. Benchmarks wrap the real ones to
 	// observe them.
 	Handlers func(app.Deps) []router.Handler
-	// Listener, if set, is where the commands serve HTTP instead of
-	// HTTP_ADDR (tests hand over a listener on port 0).
-	Listener net.Listener
+	// Listener and MetricsListener, if set, are where the commands serve
+	// HTTP instead of HTTP_ADDR and METRICS_ADDR (tests hand over listeners
+	// on port 0).
+	Listener, MetricsListener net.Listener
 }
 
 // Service is one process's parts. Close releases them.
@@ -112,6 +113,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 	}
 	deps := app.Deps{UoW: s.UoW, Reads: postgres.NewReadModel(s.Pool)}
 	if opts.API {
+		deps.APIKeys = postgres.NewAPIKeys(s.Pool)
 		secret, err := cfg.jwtSecret()
 		if err != nil {
 			return nil, err

@@ -228,7 +228,7 @@ func TestPanicInAHandlerIsRecovered(t *testing.T) {
 	ln := listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, handler) }()
+	go func() { done <- s.Serve(ctx, Endpoint{Name: "api", Listener: ln, Handler: handler}) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

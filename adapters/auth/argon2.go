@@ -30,33 +30,56 @@ var DefaultArgon2Params = Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Para
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>. Verification reads the
 // parameters from the stored string, so raising the cost later keeps old hashes
 // valid.
+//
+// Every hash and verification passes through a WorkGate, so only a bounded
+// number run at once; past it they fail with ErrBusy.
 type Argon2Hasher struct {
 	params Argon2Params
 	dummy  string
+	// idKey is argon2.IDKey; tests observe the computations through it.
+	idKey func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+	gate   *WorkGate
 }
 
-// NewArgon2Hasher returns a hasher with the given parameters.
+// NewArgon2Hasher returns a hasher with the given parameters, gated by
+// DefaultWorkLimits(p, DefaultArgon2MemoryBudget).
 func NewArgon2Hasher(p Argon2Params) (*Argon2Hasher, error) {
+	return NewGatedArgon2Hasher(p, NewWorkGate(DefaultWorkLimits(p, DefaultArgon2MemoryBudget)))
+}
+
+// NewGatedArgon2Hasher returns a hasher with the given parameters whose work
+// passes through gate.
+func NewGatedArgon2Hasher(p Argon2Params, gate *WorkGate) (*Argon2Hasher, error) {
 	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.Iterations < 1 || p.Parallelism < 1 || p.SaltLen < 16 || p.KeyLen < 16 ||
 		p.MemoryKiB > maxMemoryKiB || p.Iterations > maxIterations {
 		return nil, fmt.Errorf("argon2 parameters too weak: %+v", p)
 	}
-	h := &Argon2Hasher{params: p}
-	dummy, err := h.Hash("dummy password for timing equalisation")
+	h := &Argon2Hasher{params: p, idKey: argon2.IDKey}
+	dummy, err := h.hash("dummy password for timing equalisation")
 	if err != nil {
 		return nil, err
 	}
-	h.dummy = dummy
+	h.dummy, h.gate = dummy, gate
 	return h, nil
 }
 
-// Hash returns the PHC string of password with a fresh random salt.
+// Hash returns the PHC string of password with a fresh random salt, or
+// ErrBusy.
 func (h *Argon2Hasher) Hash(password string) (string, error) {
+	release, err := h.gate.Enter()
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return h.hash(password)
+}
+
+func (h *Argon2Hasher) hash(password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, h.params.Iterations, h.params.MemoryKiB, h.params.Parallelism, h.params.KeyLen)
+	key := h.idKey([]byte(password), salt, h.params.Iterations, h.params.MemoryKiB, h.params.Parallelism, h.params.KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		h.params.MemoryKiB, h.params.Iterations, h.params.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -72,8 +95,18 @@ const (
 	maxIterations = 64
 )
 
-// Verify reports whether password matches encoded, comparing in constant time.
+// Verify reports whether password matches encoded, comparing in constant
+// time, or fails with ErrBusy.
 func (h *Argon2Hasher) Verify(password, encoded string) (bool, error) {
+	release, err := h.gate.Enter()
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return h.verify(password, encoded)
+}
+
+func (h *Argon2Hasher) verify(password, encoded string) (bool, error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return false, ErrMalformedHash
@@ -96,11 +129,17 @@ func (h *Argon2Hasher) Verify(password, encoded string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, fmt.Errorf("%w: key", ErrMalformedHash)
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := h.idKey([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// VerifyDummy spends the work of one verification and discards the result.
-func (h *Argon2Hasher) VerifyDummy(password string) {
-	_, _ = h.Verify(password, h.dummy)
+// VerifyDummy spends the work of one verification and discards the result;
+// it is gated like Verify (and fails alike with ErrBusy), so an unknown login
+// is refused under load exactly as a known one is.
+func (h *Argon2Hasher) VerifyDummy(password string) error {
+	_, err := h.Verify(password, h.dummy)
+	if errors.Is(err, ErrBusy) {
+		return err
+	}
+	return nil
 }

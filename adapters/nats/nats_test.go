@@ -37,6 +37,40 @@ func embedded(t *testing.T) (*Embedded, jetstream.JetStream) {
 	return e, js
 }
 
+func dial(t *testing.T, e *Embedded, name string) *natsgo.Conn {
+	t.Helper()
+	nc, err := e.Dial(name)
+	if err != nil {
+		t.Fatalf("dial %s: %v", name, err)
+	}
+	return nc
+}
+
+func jetStream(t *testing.T, nc *natsgo.Conn) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// receive returns the next message on ch, failing the test if ch closes or
+// nothing comes within d.
+func receive(t *testing.T, ch <-chan *message.Message, d time.Duration) *message.Message {
+	t.Helper()
+	select {
+	case m, ok := <-ch:
+		if !ok {
+			t.Fatal("subscription closed while waiting for a message")
+		}
+		return m
+	case <-time.After(d):
+		t.Fatalf("no message within %s", d)
+	}
+	return nil
+}
+
 // TestEmbeddedStoreIsExclusiveAndDurable: a second server cannot open a store
 // in use; after a restart the streams and their messages are still there.
 func TestEmbeddedStoreIsExclusiveAndDurable(t *testing.T) {
@@ -49,8 +83,8 @@ func TestEmbeddedStoreIsExclusiveAndDurable(t *testing.T) {
 	if _, err := StartEmbedded(dir, quiet); !errors.Is(err, ErrStoreInUse) {
 		t.Fatalf("second server on the same store: %v, want ErrStoreInUse", err)
 	}
-	nc, _ := e.Dial("t")
-	js, _ := jetstream.New(nc)
+	nc := dial(t, e, "t")
+	js := jetStream(t, nc)
 	ctx := context.Background()
 	if err := EnsureStream(ctx, js, "a.topic", Forever, StreamOptions{}); err != nil {
 		t.Fatal(err)
@@ -66,9 +100,9 @@ func TestEmbeddedStoreIsExclusiveAndDurable(t *testing.T) {
 		t.Fatalf("restart: %v", err)
 	}
 	defer e.Shutdown()
-	nc, _ = e.Dial("t")
+	nc = dial(t, e, "t")
 	defer nc.Close()
-	js, _ = jetstream.New(nc)
+	js = jetStream(t, nc)
 	m, err := Get(ctx, js, "a.topic", 1)
 	if err != nil || string(m.Msg.Payload) != "kept" {
 		t.Fatalf("after restart: %v %v", m, err)
@@ -123,7 +157,10 @@ func TestProvisioningIsIdempotentAndConcurrent(t *testing.T) {
 	if err := EnsureConsumer(ctx, js, "notifications", "likes.added", opts); err != nil {
 		t.Fatal(err)
 	}
-	info, _ := c.Info(ctx)
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if info.Config.AckWait != 9*time.Second {
 		t.Errorf("ack wait after update = %s", info.Config.AckWait)
 	}
@@ -146,8 +183,7 @@ func TestPublishSubscribeAckAndDeduplicate(t *testing.T) {
 	if err := EnsureConsumer(ctx, js, "h", "t.one", opts); err != nil {
 		t.Fatal(err)
 	}
-	pc, _ := e.Dial("pub")
-	pub, err := NewPublisher(pc, nil)
+	pub, err := NewPublisher(dial(t, e, "pub"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +196,10 @@ func TestPublishSubscribeAckAndDeduplicate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, _ := Count(ctx, js, "t.one"); n != 1 {
-		t.Fatalf("stream holds %d messages, want 1 (de-duplicated)", n)
+	if n, err := Count(ctx, js, "t.one"); err != nil || n != 1 {
+		t.Fatalf("stream holds %d messages (%v), want 1 (de-duplicated)", n, err)
 	}
-	sc, _ := e.Dial("sub")
-	sub, err := NewSubscriber(sc, "h", SubscriberOptions{Consumer: opts}, nil)
+	sub, err := NewSubscriber(dial(t, e, "sub"), "h", SubscriberOptions{Consumer: opts}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,12 +207,15 @@ func TestPublishSubscribeAckAndDeduplicate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := <-ch
+	got := receive(t, ch, 10*time.Second)
 	if got.UUID != id || string(got.Payload) != `{"n":1}` || got.Metadata.Get("correlation_id") != "corr-1" {
 		t.Errorf("received %s %s %v", got.UUID, got.Payload, got.Metadata)
 	}
 	got.Ack()
-	stream, _ := js.Stream(ctx, "t_one")
+	stream, err := js.Stream(ctx, "t_one")
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		info, err := stream.Info(ctx)
@@ -195,7 +233,12 @@ func TestPublishSubscribeAckAndDeduplicate(t *testing.T) {
 	if _, err := stream.PushConsumer(ctx, "h_t_one"); err != nil {
 		t.Errorf("durable consumer gone after Close: %v", err)
 	}
-	if _, ok := <-ch; ok {
+	select {
+	case _, ok := <-ch:
+		if ok {
+			t.Error("a message on the output after Close")
+		}
+	case <-time.After(5 * time.Second):
 		t.Error("output still open after Close")
 	}
 }
@@ -216,14 +259,16 @@ func TestNackRedeliversAfterDelay(t *testing.T) {
 	if _, err := js.Publish(ctx, "t.two", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	sc, _ := e.Dial("sub")
-	sub, err := NewSubscriber(sc, "h", SubscriberOptions{Consumer: opts, NakDelay: 300 * time.Millisecond}, nil)
+	sub, err := NewSubscriber(dial(t, e, "sub"), "h", SubscriberOptions{Consumer: opts, NakDelay: 300 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	ch, _ := sub.Subscribe(ctx, "t.two")
-	first := <-ch
+	ch, err := sub.Subscribe(ctx, "t.two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := receive(t, ch, 10*time.Second)
 	nacked := time.Now()
 	first.Nack()
 	select {
@@ -254,13 +299,21 @@ func TestSubscriberClosingNaksForOthers(t *testing.T) {
 	if _, err := js.Publish(ctx, "t.three", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	c1, _ := e.Dial("one")
-	one, _ := NewSubscriber(c1, "h", SubscriberOptions{Consumer: opts, CloseTimeout: 5 * time.Second}, nil)
+	one, err := NewSubscriber(dial(t, e, "one"), "h", SubscriberOptions{Consumer: opts, CloseTimeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := one.Subscribe(ctx, "t.three"); err != nil { // nobody reads it
 		t.Fatal(err)
 	}
-	stream, _ := js.Stream(ctx, "t_three")
-	cons, _ := stream.PushConsumer(ctx, "h_t_three")
+	stream, err := js.Stream(ctx, "t_three")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := stream.PushConsumer(ctx, "h_t_three")
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for info, _ := cons.Info(ctx); info == nil || info.NumAckPending != 1; info, _ = cons.Info(ctx) {
 		if time.Now().After(deadline) {
@@ -271,10 +324,15 @@ func TestSubscriberClosingNaksForOthers(t *testing.T) {
 	if err := one.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c2, _ := e.Dial("two")
-	two, _ := NewSubscriber(c2, "h", SubscriberOptions{Consumer: opts}, nil)
+	two, err := NewSubscriber(dial(t, e, "two"), "h", SubscriberOptions{Consumer: opts}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer two.Close()
-	ch, _ := two.Subscribe(ctx, "t.three")
+	ch, err := two.Subscribe(ctx, "t.three")
+	if err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case m := <-ch:
 		m.Ack()

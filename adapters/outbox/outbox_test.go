@@ -69,9 +69,12 @@ func TestEventIffCommit(t *testing.T) {
 				t.Fatal(err)
 			}
 			post := func(fail error) (events.Envelope, error) {
-				th, _ := domain.NewThought(uuid.Must(uuid.NewV7()), user.ID, domain.ThoughtDraft{Content: "hi"}, now)
+				th, err := domain.NewThought(uuid.Must(uuid.NewV7()), user.ID, domain.ThoughtDraft{Content: "hi"}, now)
+				if err != nil {
+					t.Fatal(err)
+				}
 				env := events.New(ctx, user.ID, events.ThoughtCreated{ThoughtID: th.ID, UserID: user.ID}, now)
-				err := uow.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+				err = uow.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
 					if err := tx.Thoughts().Create(ctx, th); err != nil {
 						return err
 					}

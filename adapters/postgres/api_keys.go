@@ -6,25 +6,43 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
 // APIKeys is the API key repository.
 type APIKeys struct{ db querier }
 
-const apiKeyColumns = `id, user_id, name, secret_hash, created_at, last_used_at, revoked_at`
+var _ domain.APIKeyRepository = APIKeys{}
+
+// NewAPIKeys is the API key repository on the pool, each call a statement
+// committed on its own: what authentication needs (command.APIKeyUsage).
+func NewAPIKeys(pool *pgxpool.Pool) APIKeys { return APIKeys{db: pool} }
+
+var _ command.APIKeyUsage = APIKeys{}
+
+const apiKeyColumns = `id, user_id, name, secret_hash, created_at, last_used_at, revoked_at, scopes`
 
 func scanAPIKey(row pgx.Row) (domain.APIKey, error) {
 	var k domain.APIKey
-	err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.SecretHash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	var scopes []string
+	err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.SecretHash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt, &scopes)
+	for _, s := range scopes {
+		k.Scopes = append(k.Scopes, domain.APIKeyScope(s))
+	}
 	return k, err
 }
 
 // Create inserts a key.
 func (r APIKeys) Create(ctx context.Context, k domain.APIKey) error {
-	_, err := r.db.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		k.ID, k.UserID, k.Name, k.SecretHash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
+	scopes := make([]string, 0, len(k.Scopes))
+	for _, s := range k.Scopes {
+		scopes = append(scopes, string(s))
+	}
+	_, err := r.db.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		k.ID, k.UserID, k.Name, k.SecretHash, k.CreatedAt, k.LastUsedAt, k.RevokedAt, scopes)
 	if err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
@@ -51,6 +69,23 @@ func (r APIKeys) ListByUser(ctx context.Context, userID uuid.UUID) ([]domain.API
 		return nil, fmt.Errorf("scan api keys: %w", err)
 	}
 	return keys, nil
+}
+
+// LockAndCountLive locks the owner's users row (FOR NO KEY UPDATE: it does
+// not block the foreign-key checks of the owner's posts and likes), then
+// counts their live keys. Two statements, not one: under READ COMMITTED a
+// statement reads the snapshot taken when it began, before any wait for the
+// lock, and would miss the key of the transaction it waited for.
+func (r APIKeys) LockAndCountLive(ctx context.Context, userID uuid.UUID) (int, error) {
+	if _, err := r.db.Exec(ctx, `SELECT FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID); err != nil {
+		return 0, fmt.Errorf("lock api key owner: %w", err)
+	}
+	var n int
+	err := r.db.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL`, userID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count live api keys: %w", err)
+	}
+	return n, nil
 }
 
 // Revoke marks a key of userID revoked (idempotent for an already revoked key).

@@ -4,29 +4,21 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-
-	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// FeedEntryForTest is a feed entry as the tests see it.
-type FeedEntryForTest struct{ ID, ThoughtID, BoosterID uuid.UUID }
-
-func exportEntries(es []feedEntry) []FeedEntryForTest {
-	out := []FeedEntryForTest{}
-	for _, e := range es {
-		out = append(out, FeedEntryForTest{e.id, e.thoughtID, e.boosterID})
-	}
-	return out
+// NotBlockedEitherWayForTest evaluates the block rule for users a and b.
+func NotBlockedEitherWayForTest(ctx context.Context, pool *pgxpool.Pool, a, b uuid.UUID) (bool, error) {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT `+notBlockedEitherWay("$1::uuid", "$2::uuid")+` IS TRUE`, a, b).Scan(&ok)
+	return ok, err
 }
 
-// FeedWindowForTest runs the feed's window plan alone.
-func (r *ReadModel) FeedWindowForTest(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]FeedEntryForTest, bool, error) {
-	es, exact, err := r.windowEntries(ctx, viewer, page)
-	return exportEntries(es), exact, err
-}
-
-// FeedPerSourceForTest runs the feed's per-source plan alone.
-func (r *ReadModel) FeedPerSourceForTest(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]FeedEntryForTest, error) {
-	es, err := r.perSourceEntries(ctx, viewer, page)
-	return exportEntries(es), err
+// VisibleToForTest evaluates the visibility rule and the listing rule for
+// the thought and viewer (nil: anonymous). NULL, which a WHERE clause treats
+// as false, is false.
+func VisibleToForTest(ctx context.Context, pool *pgxpool.Pool, viewer *uuid.UUID, thoughtID uuid.UUID) (visible, listed bool, err error) {
+	err = pool.QueryRow(ctx, `SELECT (`+visibleTo(2)+`) IS TRUE, (`+listedTo(2)+`) IS TRUE FROM thoughts t WHERE t.id = $1`, thoughtID, viewer).
+		Scan(&visible, &listed)
+	return visible, listed, err
 }

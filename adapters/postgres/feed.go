@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/query"
@@ -82,27 +81,6 @@ const (
 	maxID  = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 )
 
-type feedEntry struct {
-	id        uuid.UUID // the cursor: thought ID or boost ID
-	thoughtID uuid.UUID
-	boosterID uuid.UUID // uuid.Nil for an original
-}
-
-// feedMode selects the plans a feed statement may use.
-type feedMode int
-
-const (
-	// feedAuto is the production statement: the plans as described above,
-	// and the page's thought views.
-	feedAuto feedMode = iota
-	// feedWindowOnly runs the window plan alone and returns its entries and
-	// whether they are exact (for tests).
-	feedWindowOnly
-	// feedPerSourceOnly runs the per-source plan alone and returns its
-	// entries (for tests).
-	feedPerSourceOnly
-)
-
 // feedQuery builds the SQL of one feed page. $1 is the viewer; the cursors
 // follow; the page size is a literal (see above).
 type feedQuery struct {
@@ -110,11 +88,11 @@ type feedQuery struct {
 	args               []any
 	maxP, sinceP, minP string // the cursor parameters, "" when unset
 	limit              string
-	fewSources         int // feedFewSources, or another value in tests
+	fewSources         int // feedFewSources, but for tests
 }
 
-func newFeedQuery(viewer uuid.UUID, page domain.Page) *feedQuery {
-	q := &feedQuery{page: page, args: []any{pgUUID(viewer)}, limit: strconv.Itoa(page.Limit), fewSources: feedFewSources}
+func newFeedQuery(viewer uuid.UUID, page domain.Page, fewSources int) *feedQuery {
+	q := &feedQuery{page: page, args: []any{pgUUID(viewer)}, limit: strconv.Itoa(page.Limit), fewSources: fewSources}
 	if page.MaxID != nil {
 		q.maxP = q.bind(pgUUID(*page.MaxID))
 	}
@@ -131,10 +109,6 @@ func (q *feedQuery) bind(v any) string {
 	q.args = append(q.args, v)
 	return "$" + strconv.Itoa(len(q.args)) + "::uuid"
 }
-
-// pgUUID is id as pgx encodes it directly (uuid.UUID goes through its
-// driver.Valuer: a string, parsed back).
-func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
 
 // asc reports whether the page reads upwards (min_id).
 func (q *feedQuery) asc() bool { return q.page.Ascending() }
@@ -169,13 +143,10 @@ func (q *feedQuery) within(col, bound string) string {
 	return " AND " + col + " >= coalesce(" + bound + ", '" + zeroID + "')"
 }
 
-// followsOrSelf: the user in col is the viewer or someone they follow.
-const followsOrSelf = `(%[1]s = $1 OR EXISTS (SELECT 1 FROM follows fx
-	WHERE fx.follower_id = $1 AND fx.following_id = %[1]s AND fx.state = 'accepted'))`
-
-// notBlockedEitherWay: the user in col neither blocks nor is blocked by the viewer.
-const notBlockedEitherWay = `NOT EXISTS (SELECT 1 FROM blocks bx WHERE bx.blocker_id = $1 AND bx.blocked_id = %[1]s)
-	AND NOT EXISTS (SELECT 1 FROM blocks bx WHERE bx.blocker_id = %[1]s AND bx.blocked_id = $1)`
+// followsOrSelf: the user in col is the viewer ($1) or someone they follow.
+func followsOrSelf(col string) string {
+	return `(` + col + ` = $1 OR ` + follows("$1", col) + `)`
+}
 
 // superseded: the thought in col has a newer entry in the feed, a boost by the
 // viewer or someone they follow (newer than the boost newerThan, if given).
@@ -184,7 +155,7 @@ func superseded(col, newerThan string) string {
 	if newerThan != "" {
 		cond += " AND x.id > " + newerThan
 	}
-	return `EXISTS (SELECT 1 FROM boosts x WHERE ` + cond + ` AND ` + fmt.Sprintf(followsOrSelf, "x.user_id") + `)`
+	return `EXISTS (SELECT 1 FROM boosts x WHERE ` + cond + ` AND ` + followsOrSelf("x.user_id") + `)`
 }
 
 // originalsWindow selects the viewer's sources' live, not superseded thoughts
@@ -198,8 +169,8 @@ func (q *feedQuery) originalsWindow(boundCTE string) string {
 	LEFT JOIN LATERAL (
 		SELECT t.id FROM thoughts t
 		WHERE t.deleted_at IS NULL` + r + q.within("t.id", "w.bound") + `
-			AND ` + fmt.Sprintf(followsOrSelf, "t.author_id") + `
-			AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
+			AND ` + followsOrSelf("t.author_id") + `
+			AND ` + notBlockedEitherWay("$1", "t.author_id") + `
 			AND NOT ` + superseded("t.id", "") + `
 		ORDER BY t.id ` + q.order() + ` LIMIT ` + q.limit + `
 	) o ON true`
@@ -212,9 +183,9 @@ func (q *feedQuery) boostsWindow(boundCTE string) string {
 	LEFT JOIN LATERAL (
 		SELECT b.id, b.thought_id, b.user_id FROM boosts b JOIN thoughts t ON t.id = b.thought_id
 		WHERE t.deleted_at IS NULL` + r + q.within("b.id", "w.bound") + `
-			AND ` + fmt.Sprintf(followsOrSelf, "b.user_id") + `
-			AND ` + fmt.Sprintf(notBlockedEitherWay, "b.user_id") + `
-			AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
+			AND ` + followsOrSelf("b.user_id") + `
+			AND ` + notBlockedEitherWay("$1", "b.user_id") + `
+			AND ` + notBlockedEitherWay("$1", "t.author_id") + `
 			AND NOT ` + superseded("b.thought_id", "b.id") + `
 		ORDER BY b.id ` + q.order() + ` LIMIT ` + q.limit + `
 	) o ON true`
@@ -280,7 +251,7 @@ func (q *feedQuery) perSourceCTEs() string {
 	boosts := func(src, limit string) string {
 		return `SELECT b.id, b.thought_id FROM boosts b JOIN thoughts t ON t.id = b.thought_id
 			WHERE b.user_id = ` + src + rb + ` AND t.deleted_at IS NULL
-				AND ` + fmt.Sprintf(notBlockedEitherWay, "t.author_id") + `
+				AND ` + notBlockedEitherWay("$1", "t.author_id") + `
 				AND NOT ` + superseded("b.thought_id", "b.id") + `
 			ORDER BY b.id ` + q.order() + ` LIMIT ` + limit
 	}
@@ -292,7 +263,7 @@ func (q *feedQuery) perSourceCTEs() string {
 			SELECT $1::uuid AS uid
 			UNION ALL
 			SELECT f.following_id FROM follows f
-			WHERE f.follower_id = $1 AND f.state = 'accepted' AND ` + fmt.Sprintf(notBlockedEitherWay, "f.following_id") + `
+			WHERE f.follower_id = $1 AND f.state = 'accepted' AND ` + notBlockedEitherWay("$1", "f.following_id") + `
 		),
 		-- Each source's nearest entry to the cursor. Only the page-size sources
 		-- with the nearest ones can contribute to the page: those sources alone
@@ -317,23 +288,11 @@ func (q *feedQuery) perSourceCTEs() string {
 		)`
 }
 
-// sql is the statement of mode. feedAuto returns, in page order, the entry
-// ID, booster ID, booster username and display name, then the view columns;
-// feedWindowOnly exact and the entries (a lone row of NULLs when there are
-// none); feedPerSourceOnly the entries.
-func (q *feedQuery) sql(mode feedMode) string {
-	switch mode {
-	case feedWindowOnly:
-		return `WITH ` + q.windowCTEs("") + `
-		SELECT d.exact, e.id, e.thought_id, e.booster_id FROM dec d LEFT JOIN LATERAL (
-			SELECT * FROM merged ORDER BY id ` + q.order() + ` LIMIT ` + q.limit + `
-		) e ON true ORDER BY e.id ` + q.order()
-	case feedPerSourceOnly:
-		return `WITH ` + q.perSourceCTEs() + `
-		SELECT id, thought_id, booster_id FROM persource ORDER BY id ` + q.order()
-	}
-	// Only viewers following more than feedFewSources accounts run the
-	// windows; counting stops there.
+// sql is the statement: in page order, the entry ID, booster ID, booster
+// username and display name, then the view columns.
+func (q *feedQuery) sql() string {
+	// Only viewers following more than fewSources accounts run the windows;
+	// counting stops there.
 	return `WITH few AS MATERIALIZED (
 			SELECT count(*) <= ` + strconv.Itoa(q.fewSources) + ` AS few FROM (SELECT FROM follows fc
 			WHERE fc.follower_id = $1 AND fc.state = 'accepted' LIMIT ` + strconv.Itoa(q.fewSources+1) + `) fc
@@ -356,12 +315,9 @@ func (q *feedQuery) sql(mode feedMode) string {
 // visibility rule is applied once more to the page's thoughts, as everywhere
 // thoughts are read.
 func (r *ReadModel) Feed(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]query.FeedItem, error) {
-	q := newFeedQuery(viewer, page)
-	if r.feedFewSources != nil {
-		q.fewSources = *r.feedFewSources
-	}
+	q := newFeedQuery(viewer, page, r.feedFewSources)
 	var items []query.FeedItem
-	err := r.queryPlanned(ctx, forceGenericPlan, q.sql(feedAuto), q.args, func(rows pgx.Rows) error {
+	err := r.queryPlanned(ctx, forceGenericPlan, q.sql(), q.args, func(rows pgx.Rows) error {
 		var err error
 		items, err = pgx.CollectRows(rows, scanFeedItem)
 		return err
@@ -373,60 +329,6 @@ func (r *ReadModel) Feed(ctx context.Context, viewer uuid.UUID, page domain.Page
 		reverse(items)
 	}
 	return items, nil
-}
-
-// windowEntries runs the window plan alone; exact is false when the window
-// holds too few of the viewer's entries to be sure of the page.
-func (r *ReadModel) windowEntries(ctx context.Context, viewer uuid.UUID, page domain.Page) (entries []feedEntry, exact bool, err error) {
-	q := newFeedQuery(viewer, page)
-	rows, err := r.pool.Query(ctx, q.sql(feedWindowOnly), q.args...)
-	if err != nil {
-		return nil, false, fmt.Errorf("read feed window: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, thoughtID, booster *uuid.UUID
-		if err := rows.Scan(&exact, &id, &thoughtID, &booster); err != nil {
-			return nil, false, fmt.Errorf("read feed window: %w", err)
-		}
-		if id == nil {
-			continue
-		}
-		e := feedEntry{id: *id, thoughtID: *thoughtID}
-		if booster != nil {
-			e.boosterID = *booster
-		}
-		entries = append(entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read feed window: %w", err)
-	}
-	if !exact {
-		return nil, false, nil
-	}
-	return entries, true, nil
-}
-
-// perSourceEntries runs the per-source plan alone.
-func (r *ReadModel) perSourceEntries(ctx context.Context, viewer uuid.UUID, page domain.Page) ([]feedEntry, error) {
-	q := newFeedQuery(viewer, page)
-	rows, err := r.pool.Query(ctx, q.sql(feedPerSourceOnly), q.args...)
-	if err != nil {
-		return nil, fmt.Errorf("read feed per source: %w", err)
-	}
-	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (feedEntry, error) {
-		var e feedEntry
-		var booster *uuid.UUID
-		err := row.Scan(&e.id, &e.thoughtID, &booster)
-		if booster != nil {
-			e.boosterID = *booster
-		}
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read feed per source: %w", err)
-	}
-	return entries, nil
 }
 
 // scanFeedItem scans a row of the feed statement.
@@ -445,49 +347,4 @@ func scanFeedItem(row pgx.CollectableRow) (query.FeedItem, error) {
 		it.BoostedBy = &query.UserSummary{ID: *booster, Username: *bName, DisplayName: *bDisplay}
 	}
 	return it, nil
-}
-
-// Plan cache modes for queryPlanned.
-const (
-	forceGenericPlan = "force_generic_plan"
-	forceCustomPlan  = "force_custom_plan"
-)
-
-// queryPlanned runs sql under plan_cache_mode mode, in one round trip (a
-// batch: SET LOCAL lasts for its implicit transaction). The feed statement is
-// planned generically from its first execution on a connection rather than
-// its sixth (five plannings of ~5 ms each, per connection and page shape, in
-// the tail latency), and the search statement always for its parameters: its
-// generic plan is hundreds of times slower for a frequent word.
-func (r *ReadModel) queryPlanned(ctx context.Context, mode, sql string, args []any, read func(pgx.Rows) error) error {
-	batch := &pgx.Batch{}
-	batch.Queue(`SET LOCAL plan_cache_mode = ` + mode)
-	batch.Queue(sql, args...).Query(read)
-	return r.pool.SendBatch(ctx, batch).Close()
-}
-
-// listed leaves unlisted thoughts out of public listings (tags, search),
-// except for their author ($n).
-func listed(n int) string {
-	return `(t.visibility <> 'unlisted' OR t.author_id = $` + strconv.Itoa(n) + `::uuid)`
-}
-
-// notBlockedBy hides the thoughts of users the viewer ($n) blocks from
-// listings: they stay visible by link, but the viewer asked not to see them.
-func notBlockedBy(n int) string {
-	return `NOT EXISTS (SELECT 1 FROM blocks vx WHERE vx.blocker_id = $` + strconv.Itoa(n) + `::uuid AND vx.blocked_id = t.author_id)`
-}
-
-// TagThoughts lists the visible, listed, live thoughts tagged tag.
-func (r *ReadModel) TagThoughts(ctx context.Context, viewer query.Viewer, tag string, page domain.Page) ([]query.ThoughtView, error) {
-	where, tail, args := keyset(page, "g.thought_id",
-		[]string{"g.tag = $1", "t.deleted_at IS NULL", listed(2), visibleTo(2), notBlockedBy(2)}, []any{tag, viewer})
-	vs, err := r.views(ctx, `SELECT `+viewColumns(2)+viewFrom+` JOIN thought_tags g ON g.thought_id = t.id`+where+tail, args...)
-	if err != nil {
-		return nil, err
-	}
-	if page.Ascending() {
-		reverse(vs)
-	}
-	return vs, nil
 }

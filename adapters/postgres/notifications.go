@@ -24,9 +24,7 @@ type Notifications struct{ db querier }
 // deletion racing the handler).
 func shownTo(n int) string {
 	p := "$" + strconv.Itoa(n) + "::uuid"
-	return `NOT EXISTS (SELECT 1 FROM blocks b
-			WHERE (b.blocker_id = n.recipient_id AND b.blocked_id = n.actor_id)
-			   OR (b.blocker_id = n.actor_id AND b.blocked_id = n.recipient_id))
+	return notBlockedEitherWay("n.recipient_id", "n.actor_id") + `
 		AND (n.thought_id IS NULL OR EXISTS (SELECT 1 FROM thoughts t
 			WHERE t.id = n.thought_id AND t.deleted_at IS NULL AND ` + visibleTo(n) + `))
 		AND n.recipient_id = ` + p
@@ -45,8 +43,7 @@ func (r Notifications) Add(ctx context.Context, n domain.Notification) (bool, er
 		SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::uuid, $6::uuid, $7::text, $8::timestamptz
 		WHERE $4::uuid <> $5::uuid
 		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid) AND EXISTS (SELECT 1 FROM users WHERE id = $5::uuid)
-		AND NOT EXISTS (SELECT 1 FROM blocks b
-			WHERE (b.blocker_id = $4::uuid AND b.blocked_id = $5::uuid) OR (b.blocker_id = $5::uuid AND b.blocked_id = $4::uuid))
+		AND `+notBlockedEitherWay("$4::uuid", "$5::uuid")+`
 		AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM thoughts t
 			WHERE t.id = $6::uuid AND t.deleted_at IS NULL AND `+visibleTo(4)+` FOR SHARE))
 		ON CONFLICT (event_id, type, recipient_id) DO NOTHING`,
@@ -71,8 +68,7 @@ func (r Notifications) AddToAuthor(ctx context.Context, n domain.Notification) (
 		FROM thoughts t
 		WHERE t.id = $5::uuid AND t.deleted_at IS NULL AND t.author_id <> $4::uuid
 		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid)
-		AND NOT EXISTS (SELECT 1 FROM blocks b
-			WHERE (b.blocker_id = t.author_id AND b.blocked_id = $4::uuid) OR (b.blocker_id = $4::uuid AND b.blocked_id = t.author_id))
+		AND `+notBlockedEitherWay("t.author_id", "$4::uuid")+`
 		FOR SHARE OF t
 		ON CONFLICT (event_id, type, recipient_id) DO NOTHING`,
 		n.ID, n.EventID, string(n.Type), n.ActorID, *n.ThoughtID, n.CorrelationID, n.CreatedAt)
@@ -142,8 +138,6 @@ func (r Notifications) MarkAllRead(ctx context.Context, recipientID uuid.UUID, a
 	}
 	return tag.RowsAffected(), nil
 }
-
-var _ query.NotificationReads = (*ReadModel)(nil)
 
 const notificationView = `SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL,
 		a.id, a.username, a.display_name, n.thought_id, coalesce(th.content, ''), coalesce(th.content_warning, '')

@@ -13,15 +13,19 @@ import (
 	"github.com/thoughts-project/thoughts/app/query"
 )
 
-// ReadModel implements query.ReadModel on the pool.
+// ReadModel implements query.ReadModel, every narrow read interface of the
+// query handlers, on the pool.
 type ReadModel struct {
 	pool *pgxpool.Pool
-	// feedFewSources replaces the constant in tests, when set.
-	feedFewSources *int
+	// feedFewSources is the constant of that name; the feed tests vary it
+	// (export_feed_test.go).
+	feedFewSources int
 }
 
 // NewReadModel returns the read model.
-func NewReadModel(pool *pgxpool.Pool) *ReadModel { return &ReadModel{pool: pool} }
+func NewReadModel(pool *pgxpool.Pool) *ReadModel {
+	return &ReadModel{pool: pool, feedFewSources: feedFewSources}
+}
 
 var _ query.ReadModel = (*ReadModel)(nil)
 
@@ -31,9 +35,25 @@ var _ query.ReadModel = (*ReadModel)(nil)
 func viewColumns(viewer int) string {
 	p := "$" + strconv.Itoa(viewer) + "::uuid"
 	return thoughtColumns + `, u.username, u.display_name,
-	coalesce(s.replies_count, 0), coalesce(s.likes_count, 0), coalesce(s.boosts_count, 0),
+	` + repliesCount(viewer) + `, coalesce(s.likes_count, 0), coalesce(s.boosts_count, 0),
 	EXISTS (SELECT 1 FROM likes vl WHERE vl.user_id = ` + p + ` AND vl.thought_id = t.id),
 	EXISTS (SELECT 1 FROM boosts vb WHERE vb.user_id = ` + p + ` AND vb.thought_id = t.id)`
+}
+
+// repliesCount is the number of t's live replies the viewer ($viewer) may
+// see. The stored counter holds the public and unlisted ones, which is the
+// whole answer for an anonymous viewer; for a signed-in one, add the
+// followers-only replies they may see and take off the public ones whose
+// author blocks them. Both probes are index lookups that find nothing for
+// almost every thought (thoughts_followers_replies_idx, blocks_blocked_idx).
+func repliesCount(viewer int) string {
+	p := "$" + strconv.Itoa(viewer) + "::uuid"
+	return `coalesce(s.replies_count, 0) + CASE WHEN ` + p + ` IS NULL THEN 0 ELSE
+		(SELECT count(*) FROM thoughts r WHERE r.in_reply_to_id = t.id
+			AND r.visibility = 'followers' AND r.deleted_at IS NULL AND ` + visibleToAs("r", viewer) + `)
+		- (SELECT count(*) FROM blocks rb JOIN thoughts r ON r.author_id = rb.blocker_id
+			WHERE rb.blocked_id = ` + p + ` AND r.in_reply_to_id = t.id
+				AND r.visibility <> 'followers' AND r.deleted_at IS NULL) END`
 }
 
 // viewFrom joins what viewColumns reads. Counters live in thought_stats
@@ -63,19 +83,39 @@ func (r *ReadModel) views(ctx context.Context, sql string, args ...any) ([]query
 	return vs, nil
 }
 
+// Plan cache modes for queryPlanned.
+const (
+	forceGenericPlan = "force_generic_plan"
+	forceCustomPlan  = "force_custom_plan"
+)
+
+// queryPlanned runs sql under plan_cache_mode mode, in one round trip (a
+// batch: SET LOCAL lasts for its implicit transaction). The feed statement is
+// planned generically from its first execution on a connection rather than
+// its sixth (five plannings of ~5 ms each, per connection and page shape, in
+// the tail latency), and the search statement always for its parameters: its
+// generic plan is hundreds of times slower for a frequent word.
+func (r *ReadModel) queryPlanned(ctx context.Context, mode, sql string, args []any, read func(pgx.Rows) error) error {
+	batch := &pgx.Batch{}
+	batch.Queue(`SET LOCAL plan_cache_mode = ` + mode)
+	batch.Queue(sql, args...).Query(read)
+	return r.pool.SendBatch(ctx, batch).Close()
+}
+
 // UserByID loads a user.
 func (r *ReadModel) UserByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 	return Users{db: r.pool}.ByID(ctx, id)
 }
 
-// ProfileByUsername loads a public profile.
-func (r *ReadModel) ProfileByUsername(ctx context.Context, username string) (query.Profile, error) {
+// ProfileByUsername loads a public profile as viewer sees it: the thoughts
+// count counts the live thoughts viewer may see.
+func (r *ReadModel) ProfileByUsername(ctx context.Context, viewer query.Viewer, username string) (query.Profile, error) {
 	var p query.Profile
 	err := r.pool.QueryRow(ctx, `SELECT u.id, u.username, u.display_name, u.bio, u.locked, u.created_at,
-		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL),
+		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL AND `+visibleTo(2)+`),
 		(SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted'),
 		(SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')
-		FROM users u WHERE lower(u.username) = lower($1)`, username).
+		FROM users u WHERE lower(u.username) = lower($1)`, username, viewer).
 		Scan(&p.ID, &p.Username, &p.DisplayName, &p.Bio, &p.Locked, &p.CreatedAt, &p.Thoughts, &p.Followers, &p.Following)
 	if err != nil {
 		return query.Profile{}, notFound(err, "user")
@@ -141,14 +181,4 @@ func (r *ReadModel) ThoughtsByAuthor(ctx context.Context, viewer query.Viewer, a
 // APIKeysByUser lists a user's keys.
 func (r *ReadModel) APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
 	return APIKeys{db: r.pool}.ListByUser(ctx, userID)
-}
-
-// APIKeyByID loads a key.
-func (r *ReadModel) APIKeyByID(ctx context.Context, id uuid.UUID) (domain.APIKey, error) {
-	return APIKeys{db: r.pool}.ByID(ctx, id)
-}
-
-// TouchAPIKey records use of a key.
-func (r *ReadModel) TouchAPIKey(ctx context.Context, id uuid.UUID) error {
-	return APIKeys{db: r.pool}.Touch(ctx, id)
 }

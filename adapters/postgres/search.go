@@ -74,7 +74,7 @@ func (r *ReadModel) SearchThoughts(ctx context.Context, viewer query.Viewer, q s
 // searchThoughtsSQL is SearchThoughts' statement: $1 the query text, $2 the
 // viewer, $3 and $4 limit and offset.
 var searchThoughtsSQL = func() string {
-	filters := `t.deleted_at IS NULL AND ` + listed(2) + ` AND ` + visibleTo(2) + ` AND ` + notBlockedBy(2)
+	filters := `t.deleted_at IS NULL AND ` + listedTo(2)
 	cands, window := strconv.Itoa(searchCandidates), strconv.Itoa(searchWindow)
 	// ts_match_vq is @@ as a function: no index can serve it, so the scans
 	// stay scans in primary-key order.
@@ -130,8 +130,7 @@ func (r *ReadModel) SearchUsers(ctx context.Context, viewer query.Viewer, prefix
 	prefix = strings.ToLower(prefix)
 	rows, err := r.pool.Query(ctx, `SELECT u.id, u.username, u.display_name FROM users u
 		WHERE (lower(u.username) LIKE $1 OR lower(u.display_name) LIKE $1)
-			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $2::uuid AND b.blocked_id = u.id)
-			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = u.id AND b.blocked_id = $2::uuid)
+			AND `+notBlockedEitherWay("$2::uuid", "u.id")+`
 		ORDER BY lower(u.username) = $3 DESC, lower(u.username) LIKE $1 DESC, u.username
 		LIMIT $4 OFFSET $5`, likePrefix(prefix), viewer, prefix, limit, offset)
 	if err != nil {
@@ -144,10 +143,16 @@ func (r *ReadModel) SearchUsers(ctx context.Context, viewer query.Viewer, prefix
 	return list, nil
 }
 
-// SearchTags finds tags by prefix, in name order.
-func (r *ReadModel) SearchTags(ctx context.Context, prefix string, limit, offset int) ([]string, error) {
-	rows, err := r.pool.Query(ctx, `SELECT name FROM tags WHERE name LIKE $1 ORDER BY name LIMIT $2 OFFSET $3`,
-		likePrefix(strings.ToLower(prefix)), limit, offset)
+// SearchTags finds tags by prefix, in name order: only tags the viewer would
+// find thoughts under on the tag page (a live thought listed to them, the
+// rule of listedTo), so a tag used only in followers-only or
+// unlisted thoughts does not leak through the search.
+func (r *ReadModel) SearchTags(ctx context.Context, viewer query.Viewer, prefix string, limit, offset int) ([]string, error) {
+	rows, err := r.pool.Query(ctx, `SELECT g.name FROM tags g WHERE g.name LIKE $1
+		AND EXISTS (SELECT 1 FROM thought_tags tt JOIN thoughts t ON t.id = tt.thought_id
+			WHERE tt.tag = g.name AND t.deleted_at IS NULL AND `+listedTo(2)+`)
+		ORDER BY g.name LIMIT $3 OFFSET $4`,
+		likePrefix(strings.ToLower(prefix)), viewer, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("search tags: %w", err)
 	}

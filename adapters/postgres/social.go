@@ -104,8 +104,7 @@ func relationship(ctx context.Context, db querier, viewer, other uuid.UUID) (dom
 	err := db.QueryRow(ctx, `SELECT
 		coalesce((SELECT state FROM follows WHERE follower_id = $1 AND following_id = $2), ''),
 		coalesce((SELECT state FROM follows WHERE follower_id = $2 AND following_id = $1), ''),
-		EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2),
-		EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1)`, viewer, other).
+		`+blocks("$1", "$2")+`, `+blocks("$2", "$1"), viewer, other).
 		Scan(&out, &in, &rel.Blocking, &rel.BlockedBy)
 	if err != nil {
 		return domain.Relationship{}, fmt.Errorf("load relationship: %w", err)

@@ -11,20 +11,6 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
-// visibleTo is the visibility rule as SQL, for the thought aliased t and the
-// viewer bound to parameter $n (NULL for an anonymous viewer). A viewer sees
-// their own thoughts; others' thoughts if public or unlisted, or followers-only
-// with an accepted follow; never those of an author who blocks them. It is the
-// one place the rule lives: every read of thoughts goes through it. (Hiding the
-// thoughts of users the viewer blocks is a feed/search concern, not visibility.)
-func visibleTo(n int) string {
-	p := "$" + strconv.Itoa(n) + "::uuid"
-	return `(t.author_id = ` + p + ` OR (
-		(t.visibility <> 'followers' OR EXISTS (SELECT 1 FROM follows f
-			WHERE f.follower_id = ` + p + ` AND f.following_id = t.author_id AND f.state = 'accepted'))
-		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = t.author_id AND b.blocked_id = ` + p + `)))`
-}
-
 // Thoughts is the thought repository.
 type Thoughts struct {
 	db querier

@@ -21,16 +21,13 @@ func scanUser(row pgx.Row) (domain.User, error) {
 	return u, err
 }
 
-// Create inserts u; a taken username or email is a domain.ErrConflict.
+// Create inserts u; a taken username is a domain.ErrConflict.
 func (r Users) Create(ctx context.Context, u domain.User) error {
 	_, err := r.db.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
 		u.ID, u.Username, u.Email, u.PasswordHash, u.DisplayName, u.Bio, u.Locked, u.CreatedAt, u.UpdatedAt)
 	if c, ok := uniqueViolation(err); ok {
-		switch c {
-		case "users_username_key":
+		if c == "users_username_key" {
 			return &domain.DetailedError{Kind: domain.ErrConflict, Detail: "username is already taken"}
-		case "users_email_key":
-			return &domain.DetailedError{Kind: domain.ErrConflict, Detail: "email is already registered"}
 		}
 	}
 	if err != nil {
@@ -51,16 +48,6 @@ func (r Users) ByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 // ByUsername loads a user by username, case-insensitively.
 func (r Users) ByUsername(ctx context.Context, username string) (domain.User, error) {
 	u, err := scanUser(r.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username))
-	if err != nil {
-		return domain.User{}, notFound(err, "user")
-	}
-	return u, nil
-}
-
-// ByLogin loads a user by username or email, case-insensitively.
-func (r Users) ByLogin(ctx context.Context, login string) (domain.User, error) {
-	u, err := scanUser(r.db.QueryRow(ctx,
-		`SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1`, login))
 	if err != nil {
 		return domain.User{}, notFound(err, "user")
 	}

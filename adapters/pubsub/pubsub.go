@@ -164,6 +164,10 @@ func Open(cfg Config) (*Backend, error) {
 	return b, nil
 }
 
+// JetStream is the backend's administrative JetStream context (NATS; nil on
+// Postgres), for tooling that inspects streams and consumers.
+func (b *Backend) JetStream() jetstream.JetStream { return b.js }
+
 // Kind is NATS or Postgres.
 func (b *Backend) Kind() string { return b.cfg.Backend }
 

@@ -24,7 +24,10 @@ var quiet = slog.New(slog.DiscardHandler)
 func open(t *testing.T, backend string) (*pubsub.Backend, pgtest.DB) {
 	t.Helper()
 	db := pgtest.New(t)
-	cfg, _ := pgxpool.ParseConfig(db.URL)
+	cfg, err := pgxpool.ParseConfig(db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.MaxConns = 3
 	subPool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -63,8 +66,9 @@ func commit(t *testing.T, db pgtest.DB, mode outbox.Mode) events.Envelope {
 	return env
 }
 
-// gauge reads one gauge from c; ok is false if c did not report it.
-func gauge(t *testing.T, c prometheus.Collector, name, consumer string) (float64, bool) {
+// scrape collects c once and returns a reader of its gauges; ok is false for
+// a gauge the scrape did not report.
+func scrape(t *testing.T, c prometheus.Collector) func(name, consumer string) (v float64, ok bool) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
@@ -72,17 +76,35 @@ func gauge(t *testing.T, c prometheus.Collector, name, consumer string) (float64
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if consumer == "" || (len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == consumer) {
-				return m.GetGauge().GetValue(), true
+	return func(name, consumer string) (float64, bool) {
+		for _, f := range families {
+			if f.GetName() != name {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				if consumer == "" || (len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == consumer) {
+					return m.GetGauge().GetValue(), true
+				}
 			}
 		}
+		return 0, false
 	}
-	return 0, false
+}
+
+// lag reads consumer's outbox lag from one scrape of c, failing the test if
+// the scrape did not report it or reported an error (a lag it could not read
+// is reported as 0).
+func lag(t *testing.T, c prometheus.Collector, consumer string) float64 {
+	t.Helper()
+	gauge := scrape(t, c)
+	v, ok := gauge("thoughts_outbox_lag_seconds", consumer)
+	if !ok {
+		t.Fatalf("no thoughts_outbox_lag_seconds for %s", consumer)
+	}
+	if failed, ok := gauge("thoughts_event_metrics_scrape_error", ""); !ok || failed != 0 {
+		t.Fatalf("scrape error gauge = %v (reported: %v)", failed, ok)
+	}
+	return v
 }
 
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -105,30 +127,32 @@ func TestForwarderLagMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := b.Collector(nil)
-	if lag, ok := gauge(t, c, "thoughts_outbox_lag_seconds", pubsub.ForwarderConsumerGroup); !ok || lag != 0 {
-		t.Fatalf("lag with an empty outbox = %v, %v", lag, ok)
+	if got := lag(t, c, pubsub.ForwarderConsumerGroup); got != 0 {
+		t.Fatalf("lag with an empty outbox = %v", got)
 	}
 	commit(t, db, outbox.Forward)
-	eventually(t, "lag grows while nothing relays", func() bool {
-		lag, _ := gauge(t, c, "thoughts_outbox_lag_seconds", pubsub.ForwarderConsumerGroup)
-		return lag >= 0.2
-	})
+	eventually(t, "lag grows while nothing relays", func() bool { return lag(t, c, pubsub.ForwarderConsumerGroup) >= 0.2 })
 	fwd, err := b.Forwarder(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- fwd.Run(context.Background()) }()
-	defer func() { fwd.Close(); <-done }()
-	eventually(t, "lag back to 0 once relayed", func() bool {
-		lag, _ := gauge(t, c, "thoughts_outbox_lag_seconds", pubsub.ForwarderConsumerGroup)
-		return lag == 0
-	})
-	if size, ok := gauge(t, c, "thoughts_poison_queue_messages", ""); !ok || size != 0 {
+	defer func() {
+		fwd.Close()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("forwarder still running 30 s after Close")
+		}
+	}()
+	eventually(t, "lag back to 0 once relayed", func() bool { return lag(t, c, pubsub.ForwarderConsumerGroup) == 0 })
+	gauge := scrape(t, c)
+	if size, ok := gauge("thoughts_poison_queue_messages", ""); !ok || size != 0 {
 		t.Errorf("poison queue size = %v, %v", size, ok)
 	}
-	if failed, _ := gauge(t, c, "thoughts_event_metrics_scrape_error", ""); failed != 0 {
-		t.Error("scrape reported an error")
+	if failed, ok := gauge("thoughts_event_metrics_scrape_error", ""); !ok || failed != 0 {
+		t.Errorf("scrape error gauge = %v (reported: %v)", failed, ok)
 	}
 }
 
@@ -143,10 +167,7 @@ func TestHandlerLagMetricOnPostgres(t *testing.T) {
 	}
 	c := b.Collector(subs)
 	commit(t, db, outbox.Direct)
-	eventually(t, "lag grows while the handler reads nothing", func() bool {
-		lag, _ := gauge(t, c, "thoughts_outbox_lag_seconds", "h")
-		return lag >= 0.2
-	})
+	eventually(t, "lag grows while the handler reads nothing", func() bool { return lag(t, c, "h") >= 0.2 })
 	sub, err := b.Subscriber(subs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -156,9 +177,14 @@ func TestHandlerLagMetricOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	(<-ch).Ack()
-	eventually(t, "lag back to 0 once consumed", func() bool {
-		lag, _ := gauge(t, c, "thoughts_outbox_lag_seconds", "h")
-		return lag == 0
-	})
+	select {
+	case m, ok := <-ch:
+		if !ok {
+			t.Fatal("subscription closed before the committed event came")
+		}
+		m.Ack()
+	case <-time.After(45 * time.Second): // see eventually
+		t.Fatal("committed event never delivered")
+	}
+	eventually(t, "lag back to 0 once consumed", func() bool { return lag(t, c, "h") == 0 })
 }

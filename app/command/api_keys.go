@@ -13,6 +13,8 @@ import (
 type CreateAPIKey struct {
 	UserID uuid.UUID
 	Name   string
+	// Scopes requested; nil means domain.DefaultAPIKeyScopes.
+	Scopes []string
 }
 
 // MaxAPIKeysPerUser bounds how many live keys one account may hold.
@@ -27,20 +29,16 @@ type CreateAPIKeyHandler struct {
 // Handle stores the key's hash and returns the key with its secret token, which
 // is never retrievable again.
 func (h CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (domain.APIKey, string, error) {
-	key, token, err := domain.NewAPIKey(newID(), cmd.UserID, cmd.Name, h.Clock())
+	key, token, err := domain.NewAPIKey(newID(), cmd.UserID, cmd.Name, cmd.Scopes, h.Clock())
 	if err != nil {
 		return domain.APIKey{}, "", err
 	}
 	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		keys, err := tx.APIKeys().ListByUser(ctx, cmd.UserID)
+		// Concurrent creations for one user wait here for each other, so
+		// the count cannot be stale by the time the key is stored.
+		live, err := tx.APIKeys().LockAndCountLive(ctx, cmd.UserID)
 		if err != nil {
 			return err
-		}
-		live := 0
-		for _, k := range keys {
-			if k.RevokedAt == nil {
-				live++
-			}
 		}
 		if live >= MaxAPIKeysPerUser {
 			return domain.Errorf(domain.ErrUnprocessable, "at most %d API keys may be active; revoke one first", MaxAPIKeysPerUser)

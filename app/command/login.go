@@ -9,7 +9,9 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
-// Login signs a user in by username or email.
+// Login signs a user in by username. Email addresses are not sign-in names:
+// they are not unique, so that registration cannot reveal whether an address
+// has an account (see README, "Email addresses").
 type Login struct {
 	Login    string
 	Password string
@@ -28,25 +30,34 @@ var errBadCredentials = domain.Errorf(domain.ErrUnauthenticated, "invalid login 
 // Handle answers the same error, after the same work, for an unknown login and
 // a wrong password.
 func (h LoginHandler) Handle(ctx context.Context, cmd Login) (AuthResult, error) {
-	login := strings.TrimSpace(cmd.Login)
+	// "@alice" is how users are written in thoughts.
+	login := strings.TrimPrefix(strings.TrimSpace(cmd.Login), "@")
 	if login == "" {
 		return AuthResult{}, domain.Invalid("login", "is required")
+	}
+	if strings.Contains(login, "@") {
+		// Said from the input's shape alone: it tells nothing about accounts.
+		return AuthResult{}, domain.Invalid("login", "sign in with your username; email addresses are not sign-in names")
 	}
 	if cmd.Password == "" {
 		return AuthResult{}, domain.Invalid("password", "is required")
 	}
 	if len(cmd.Password) > domain.MaxPasswordLen {
-		h.Hasher.VerifyDummy(cmd.Password[:domain.MaxPasswordLen])
+		if err := h.Hasher.VerifyDummy(cmd.Password[:domain.MaxPasswordLen]); err != nil {
+			return AuthResult{}, fmt.Errorf("verify password: %w", err)
+		}
 		return AuthResult{}, errBadCredentials
 	}
 	var u domain.User
 	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
-		u, err = tx.Users().ByLogin(ctx, login)
+		u, err = tx.Users().ByUsername(ctx, login)
 		return err
 	})
 	if errors.Is(err, domain.ErrNotFound) {
-		h.Hasher.VerifyDummy(cmd.Password)
+		if err := h.Hasher.VerifyDummy(cmd.Password); err != nil {
+			return AuthResult{}, fmt.Errorf("verify password: %w", err)
+		}
 		return AuthResult{}, errBadCredentials
 	}
 	if err != nil {

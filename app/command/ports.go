@@ -40,14 +40,18 @@ type TxThoughts interface {
 	VisibleTo(ctx context.Context, viewer, id uuid.UUID) (domain.Thought, error)
 }
 
-// PasswordHasher hashes and checks passwords.
+// PasswordHasher hashes and checks passwords. Password work is bounded: when
+// too much is under way, each method fails with an error wrapping
+// domain.ErrUnavailable (the client may retry shortly).
 type PasswordHasher interface {
 	Hash(password string) (string, error)
 	// Verify reports whether password matches encoded, in constant time.
 	Verify(password, encoded string) (bool, error)
 	// VerifyDummy spends the same work as Verify against a fixed hash, so an
-	// unknown user costs as much time as a wrong password.
-	VerifyDummy(password string)
+	// unknown user costs as much time as a wrong password; it fails only as
+	// Verify does when the work is refused, so an unknown user looks the
+	// same under load too.
+	VerifyDummy(password string) error
 }
 
 // TokenIssuer issues access tokens.

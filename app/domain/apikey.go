@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,15 +28,24 @@ type APIKey struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// Scopes say what the key may do; never empty, sorted.
+	Scopes []APIKeyScope
 }
 
-// NewAPIKey makes userID's key called name, with a fresh secret. It returns
-// the key, which holds only the secret's hash, and the token to show the user
-// once: it is never retrievable again.
-func NewAPIKey(id, userID uuid.UUID, name string, now time.Time) (APIKey, string, error) {
+// NewAPIKey makes userID's key called name, with a fresh secret and the
+// scopes asked for (nil: DefaultAPIKeyScopes). It returns the key, which
+// holds only the secret's hash, and the token to show the user once: it is
+// never retrievable again.
+func NewAPIKey(id, userID uuid.UUID, name string, scopes []string, now time.Time) (APIKey, string, error) {
 	name, err := ValidateAPIKeyName(name)
 	if err != nil {
 		return APIKey{}, "", err
+	}
+	granted := DefaultAPIKeyScopes()
+	if scopes != nil {
+		if granted, err = ParseAPIKeyScopes(scopes); err != nil {
+			return APIKey{}, "", err
+		}
 	}
 	if err := requireIDs("api key", id, userID); err != nil {
 		return APIKey{}, "", err
@@ -44,8 +54,48 @@ func NewAPIKey(id, userID uuid.UUID, name string, now time.Time) (APIKey, string
 	if err != nil {
 		return APIKey{}, "", fmt.Errorf("new api key: %w", err)
 	}
-	return APIKey{ID: id, UserID: userID, Name: name, SecretHash: hash, CreatedAt: now}, token, nil
+	return APIKey{ID: id, UserID: userID, Name: name, SecretHash: hash, CreatedAt: now, Scopes: granted}, token, nil
 }
+
+// APIKeyScope is a permission an API key carries. No scope lets a key manage
+// API keys (or sessions): that takes a signed-in session, so a leaked key
+// cannot mint itself successors or revoke its owner's other keys.
+type APIKeyScope string
+
+// The API key scopes.
+const (
+	// ScopeRead: reading (GET and HEAD requests).
+	ScopeRead APIKeyScope = "read"
+	// ScopeWrite: changing things (every other method).
+	ScopeWrite APIKeyScope = "write"
+)
+
+// DefaultAPIKeyScopes are a new key's scopes when none are asked for.
+func DefaultAPIKeyScopes() []APIKeyScope { return []APIKeyScope{ScopeRead, ScopeWrite} }
+
+// ParseAPIKeyScopes validates requested scopes: at least one, each known,
+// none twice. The result is sorted.
+func ParseAPIKeyScopes(names []string) ([]APIKeyScope, error) {
+	if len(names) == 0 {
+		return nil, Invalid("scopes", "must list at least one of read, write")
+	}
+	var out []APIKeyScope
+	for _, n := range names {
+		s := APIKeyScope(n)
+		if s != ScopeRead && s != ScopeWrite {
+			return nil, Invalid("scopes", "%q is not a scope: use read, write", n)
+		}
+		if slices.Contains(out, s) {
+			return nil, Invalid("scopes", "%q is listed twice", n)
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Allows reports whether the key carries scope s.
+func (k APIKey) Allows(s APIKeyScope) bool { return slices.Contains(k.Scopes, s) }
 
 // ValidateAPIKeyName checks the user-given label of a key.
 func ValidateAPIKeyName(name string) (string, error) {

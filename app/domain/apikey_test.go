@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -17,21 +18,28 @@ func TestNewAPIKey(t *testing.T) {
 		name     string
 		id, user uuid.UUID
 		keyName  string
+		scopes   []string
 		field    string // "" means valid, unless plainErr
 		plainErr bool
 		wantName string
+		want     []domain.APIKeyScope
 	}{
-		{"valid", id, user, "my bot", "", false, "my bot"},
-		{"name trimmed", id, user, "  my bot \t", "", false, "my bot"},
-		{"empty name", id, user, "  ", "name", false, ""},
-		{"control character", id, user, "my\nbot", "name", false, ""},
-		{"no ID", uuid.Nil, user, "my bot", "", true, ""},
-		{"no user", id, uuid.Nil, "my bot", "", true, ""},
+		{"valid", id, user, "my bot", nil, "", false, "my bot", []domain.APIKeyScope{domain.ScopeRead, domain.ScopeWrite}},
+		{"name trimmed", id, user, "  my bot \t", nil, "", false, "my bot", []domain.APIKeyScope{domain.ScopeRead, domain.ScopeWrite}},
+		{"read only", id, user, "reader", []string{"read"}, "", false, "reader", []domain.APIKeyScope{domain.ScopeRead}},
+		{"scopes sorted", id, user, "both", []string{"write", "read"}, "", false, "both", []domain.APIKeyScope{domain.ScopeRead, domain.ScopeWrite}},
+		{"no scopes", id, user, "none", []string{}, "scopes", false, "", nil},
+		{"unknown scope", id, user, "admin", []string{"admin"}, "scopes", false, "", nil},
+		{"scope twice", id, user, "twice", []string{"read", "read"}, "scopes", false, "", nil},
+		{"empty name", id, user, "  ", nil, "name", false, "", nil},
+		{"control character", id, user, "my\nbot", nil, "name", false, "", nil},
+		{"no ID", uuid.Nil, user, "my bot", nil, "", true, "", nil},
+		{"no user", id, uuid.Nil, "my bot", nil, "", true, "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			key, token, err := domain.NewAPIKey(tt.id, tt.user, tt.keyName, now)
+			key, token, err := domain.NewAPIKey(tt.id, tt.user, tt.keyName, tt.scopes, now)
 			if tt.plainErr {
 				if err == nil {
 					t.Error("NewAPIKey succeeded, want an error")
@@ -46,7 +54,7 @@ func TestNewAPIKey(t *testing.T) {
 				return
 			}
 			if key.ID != id || key.UserID != user || key.Name != tt.wantName || !key.CreatedAt.Equal(now) ||
-				key.LastUsedAt != nil || key.RevokedAt != nil {
+				key.LastUsedAt != nil || key.RevokedAt != nil || !slices.Equal(key.Scopes, tt.want) {
 				t.Errorf("NewAPIKey = %+v", key)
 			}
 			// The token names the key and proves the secret whose hash is kept.

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,12 @@ func TestValidatePassword(t *testing.T) {
 		// The upper bound is in bytes: it bounds hashing work.
 		{"512 two-byte runes (1024 bytes)", strings.Repeat("é", 512), true},
 		{"513 two-byte runes (1026 bytes)", strings.Repeat("é", 513), false},
+		// Control characters do not count, and NUL is refused outright.
+		{"8 NULs", strings.Repeat("\x00", 8), false},
+		{"7 letters and a tab", "abcdefg\t", false},
+		{"8 letters and a tab", "abcd\tefgh", true},
+		{"8 letters and a NUL", "abcdefgh\x00", false},
+		{"only controls", "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x1b\x7f\u0085", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +205,18 @@ func TestNewUser(t *testing.T) {
 				t.Errorf("NewUser = %+v", u)
 			}
 		})
+	}
+	// Reserved names and names without a letter are refused at registration,
+	// yet remain valid names to look up (accounts made before the rule).
+	for _, name := range []string{"admin", "root", "me", "_", "0", "2024", "__1"} {
+		_, err := domain.NewUser(id, name, "x@example.org", hash, now)
+		wantField(t, err, "username")
+		if err := domain.ValidateUsername(name); err != nil {
+			t.Errorf("ValidateUsername(%q) = %v", name, err)
+		}
+	}
+	if _, err := domain.NewUser(id, "r2d2", "x@example.org", hash, now); err != nil {
+		t.Errorf("r2d2: %v", err)
 	}
 }
 
@@ -546,5 +565,34 @@ func TestValidateAPIKeyName(t *testing.T) {
 	for _, name := range []string{"", "   ", strings.Repeat("é", 101), "my\nbot"} {
 		_, err := domain.ValidateAPIKeyName(name)
 		wantField(t, err, "name")
+	}
+}
+
+func TestParseAPIKeyScopes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"read"}, "[read]"},
+		{[]string{"write", "read"}, "[read write]"},
+		{nil, ""},
+		{[]string{}, ""},
+		{[]string{"admin"}, ""},
+		{[]string{"read", "read"}, ""},
+		{[]string{"Read"}, ""},
+	} {
+		got, err := domain.ParseAPIKeyScopes(c.in)
+		if c.want == "" {
+			wantField(t, err, "scopes")
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != c.want {
+			t.Errorf("ParseAPIKeyScopes(%v) = %v, %v; want %s", c.in, got, err, c.want)
+		}
+	}
+	k := domain.APIKey{Scopes: []domain.APIKeyScope{domain.ScopeRead}}
+	if !k.Allows(domain.ScopeRead) || k.Allows(domain.ScopeWrite) {
+		t.Error("Allows")
 	}
 }

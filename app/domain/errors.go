@@ -22,6 +22,9 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnprocessable: the request is well formed but the state forbids it.
 	ErrUnprocessable = errors.New("unprocessable")
+	// ErrUnavailable: the server cannot take this on now (it is at capacity);
+	// the same request may succeed shortly.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // ValidationError says which field of a request is invalid and why.

@@ -8,14 +8,12 @@ import (
 
 // UserRepository stores accounts.
 type UserRepository interface {
-	// Create stores a new user; a taken username or email is ErrConflict
-	// (wrapped in a DetailedError naming the field).
+	// Create stores a new user; a taken username is ErrConflict (wrapped in a
+	// DetailedError). Email addresses need not be unique.
 	Create(ctx context.Context, u User) error
 	ByID(ctx context.Context, id uuid.UUID) (User, error)
 	// ByUsername matches case-insensitively.
 	ByUsername(ctx context.Context, username string) (User, error)
-	// ByLogin finds a user by username or email, case-insensitively.
-	ByLogin(ctx context.Context, login string) (User, error)
 	// Update saves the editable profile fields of u.
 	Update(ctx context.Context, u User) error
 }
@@ -35,6 +33,11 @@ type APIKeyRepository interface {
 	Create(ctx context.Context, k APIKey) error
 	ByID(ctx context.Context, id uuid.UUID) (APIKey, error)
 	ListByUser(ctx context.Context, userID uuid.UUID) ([]APIKey, error)
+	// LockAndCountLive counts userID's live (unrevoked) keys after taking a
+	// lock, held until the transaction ends, that makes other transactions
+	// doing the same for userID wait: a check of the count followed by
+	// Create is then atomic.
+	LockAndCountLive(ctx context.Context, userID uuid.UUID) (int, error)
 	// Revoke marks the user's key revoked; an unknown or foreign key is ErrNotFound.
 	Revoke(ctx context.Context, userID, keyID uuid.UUID) error
 	// Touch records that the key was used.

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -44,6 +45,9 @@ func NewUser(id uuid.UUID, username, email, passwordHash string, now time.Time) 
 	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
+	if err := validateNewUsername(username); err != nil {
+		return User{}, err
+	}
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return User{}, err
@@ -73,6 +77,36 @@ func ValidateUsername(username string) error {
 	return nil
 }
 
+// validateNewUsername holds the rules for a name being registered, on top of
+// ValidateUsername (which also checks names being looked up, so a name
+// registered before a rule existed stays reachable): a name must contain a
+// letter — "0", "_" or "123" read as IDs or as nothing — and must not be
+// reserved.
+func validateNewUsername(username string) error {
+	if !strings.ContainsFunc(username, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+		return Invalid("username", "must contain at least one letter")
+	}
+	if ReservedUsername(username) {
+		return Invalid("username", "is reserved")
+	}
+	return nil
+}
+
+// ReservedUsername reports whether username may not be registered: names that
+// read as the server, its staff or its routes (an "admin" or "support" account
+// invites impersonation; "me" or "api" collide with paths clients build).
+func ReservedUsername(username string) bool {
+	switch username {
+	case "admin", "administrator", "root", "system", "sysadmin", "superuser",
+		"moderator", "mod", "staff", "support", "help", "security", "abuse", "official",
+		"postmaster", "hostmaster", "webmaster", "noreply", "no_reply",
+		"me", "self", "you", "all", "everyone", "here", "null", "nil", "undefined", "anonymous",
+		"api", "auth", "www", "mail", "inbox", "outbox", "users", "tags", "thoughts", "instance", "well_known":
+		return true
+	}
+	return false
+}
+
 // NormalizeEmail validates a bare address (no display name) and lowercases its domain.
 func NormalizeEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
@@ -93,14 +127,25 @@ func NormalizeEmail(email string) (string, error) {
 	return email[:at] + "@" + strings.ToLower(email[at+1:]), nil
 }
 
-// ValidatePassword checks the length rules for a new password.
+// ValidatePassword checks the rules for a new password: MinPasswordLen
+// characters or more besides control characters (eight NULs are no secret,
+// and many tools cut a string at its first NUL, so none is allowed at all),
+// at most MaxPasswordLen bytes.
 func ValidatePassword(password string) error {
-	n := utf8.RuneCountInString(password)
-	if n < MinPasswordLen {
-		return Invalid("password", "must be at least %d characters", MinPasswordLen)
-	}
 	if len(password) > MaxPasswordLen {
 		return Invalid("password", "must be at most %d bytes", MaxPasswordLen)
+	}
+	if strings.ContainsRune(password, 0) {
+		return Invalid("password", "must not contain NUL characters")
+	}
+	n := 0
+	for _, r := range password {
+		if !unicode.IsControl(r) {
+			n++
+		}
+	}
+	if n < MinPasswordLen {
+		return Invalid("password", "must be at least %d characters, not counting control characters", MinPasswordLen)
 	}
 	return nil
 }

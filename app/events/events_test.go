@@ -43,7 +43,10 @@ func TestRoundTripEveryEvent(t *testing.T) {
 		}
 		if back != ev {
 			// Pointer fields compare by address; compare encodings instead.
-			again, _ := events.Marshal(back)
+			again, err := events.Marshal(back)
+			if err != nil {
+				t.Fatalf("marshal %T again: %v", back, err)
+			}
 			if string(again) != string(payload) {
 				t.Errorf("round trip changed %s into %s", payload, again)
 			}
@@ -77,7 +80,10 @@ func TestWireFormatIsTaggedJSON(t *testing.T) {
 		t.Errorf("data = %v", data)
 	}
 	// A reply-less ThoughtCreated still names in_reply_to_id, as null.
-	payload, _ = events.Marshal(events.ThoughtCreated{ThoughtID: id, UserID: id})
+	payload, err = events.Marshal(events.ThoughtCreated{ThoughtID: id, UserID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := `{"type":"ThoughtCreated","data":{"thought_id":"` + id.String() + `","user_id":"` + id.String() + `","in_reply_to_id":null}}`; string(payload) != want {
 		t.Errorf("payload = %s, want %s", payload, want)
 	}

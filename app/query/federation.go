@@ -71,7 +71,7 @@ func withParentAuthor(ctx context.Context, reads NoteReads, v ThoughtView, names
 // OutboxReads is what OutboxHandler reads.
 type OutboxReads interface {
 	NoteReads
-	ProfileByUsername(ctx context.Context, username string) (Profile, error)
+	ProfileByUsername(ctx context.Context, viewer Viewer, username string) (Profile, error)
 	ThoughtsByAuthor(ctx context.Context, viewer Viewer, authorID uuid.UUID, page domain.Page) ([]ThoughtView, error)
 }
 
@@ -84,7 +84,7 @@ func (h OutboxHandler) Handle(ctx context.Context, username string, page domain.
 	if err := domain.ValidateUsername(username); err != nil {
 		return nil, domain.Errorf(domain.ErrNotFound, "user not found")
 	}
-	p, err := h.Reads.ProfileByUsername(ctx, username)
+	p, err := h.Reads.ProfileByUsername(ctx, nil, username)
 	if err != nil {
 		return nil, fmt.Errorf("load profile %q: %w", username, err)
 	}

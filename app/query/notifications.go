@@ -46,21 +46,18 @@ type NotificationFilter struct {
 	UnreadOnly bool
 }
 
-// NotificationReads answers the notification queries. A recipient is shown
-// only notifications that are still appropriate: none while either of the two
-// users blocks the other, none about a thought that is deleted or that the
-// recipient may no longer see.
-type NotificationReads interface {
+// NotificationsReads is what NotificationsHandler reads. The notification
+// reads (this one, NotificationReads, UnreadNotificationsCountReads) show a
+// recipient only notifications that are still appropriate: none while either
+// of the two users blocks the other, none about a thought that is deleted or
+// that the recipient may no longer see.
+type NotificationsReads interface {
 	// Notifications lists the recipient's notifications, newest first.
 	Notifications(ctx context.Context, recipientID uuid.UUID, f NotificationFilter, page domain.Page) ([]NotificationView, error)
-	// Notification returns one of the recipient's notifications, or ErrNotFound.
-	Notification(ctx context.Context, recipientID, id uuid.UUID) (NotificationView, error)
-	// UnreadNotificationsCount counts the recipient's unread notifications.
-	UnreadNotificationsCount(ctx context.Context, recipientID uuid.UUID) (int, error)
 }
 
 // NotificationsHandler lists the caller's notifications.
-type NotificationsHandler struct{ Reads NotificationReads }
+type NotificationsHandler struct{ Reads NotificationsReads }
 
 // Handle lists the user's notifications, newest first.
 func (h NotificationsHandler) Handle(ctx context.Context, userID uuid.UUID, f NotificationFilter, page domain.Page) ([]NotificationView, error) {
@@ -72,6 +69,13 @@ func (h NotificationsHandler) Handle(ctx context.Context, userID uuid.UUID, f No
 		shorten(&vs[i])
 	}
 	return vs, nil
+}
+
+// NotificationReads is what NotificationHandler reads (the rules of
+// NotificationsReads hold).
+type NotificationReads interface {
+	// Notification returns one of the recipient's notifications, or ErrNotFound.
+	Notification(ctx context.Context, recipientID, id uuid.UUID) (NotificationView, error)
 }
 
 // NotificationHandler returns one of the caller's notifications.
@@ -87,8 +91,15 @@ func (h NotificationHandler) Handle(ctx context.Context, userID, id uuid.UUID) (
 	return v, nil
 }
 
+// UnreadNotificationsCountReads is what UnreadNotificationsCountHandler reads
+// (the rules of NotificationsReads hold).
+type UnreadNotificationsCountReads interface {
+	// UnreadNotificationsCount counts the recipient's unread notifications.
+	UnreadNotificationsCount(ctx context.Context, recipientID uuid.UUID) (int, error)
+}
+
 // UnreadNotificationsCountHandler counts the caller's unread notifications.
-type UnreadNotificationsCountHandler struct{ Reads NotificationReads }
+type UnreadNotificationsCountHandler struct{ Reads UnreadNotificationsCountReads }
 
 // Handle counts the user's unread notifications (those a list would show).
 func (h UnreadNotificationsCountHandler) Handle(ctx context.Context, userID uuid.UUID) (int, error) {

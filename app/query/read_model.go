@@ -3,7 +3,6 @@
 package query
 
 import (
-	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,29 +41,37 @@ type Profile struct {
 	Bio         string
 	Locked      bool
 	CreatedAt   time.Time
-	Thoughts    int
+	// Thoughts counts the live thoughts the viewer may see.
+	Thoughts int
 	// Followers and Following count accepted follows.
 	Followers  int
 	Following  int
 	TopFriends []UserSummary
 }
 
-// ReadModel answers the queries. Every thought-returning method applies the
-// visibility rules for viewer.
+// ReadModel is every read the query handlers make, for the adapter that
+// serves them all and for the composition root, which hands it to each
+// handler. A handler holds only the narrow interface declared next to it.
+// Every thought-returning method applies the visibility rule for viewer.
 type ReadModel interface {
+	MeReads
+	UserProfileReads
+	ThoughtReads
+	ThoughtContextReads
+	UserThoughtsReads
+	APIKeysReads
+	NotificationsReads
 	NotificationReads
-	SocialReads
-	UserByID(ctx context.Context, id uuid.UUID) (domain.User, error)
-	ProfileByUsername(ctx context.Context, username string) (Profile, error)
-	// Thought returns a visible thought (tombstones included) or ErrNotFound.
-	Thought(ctx context.Context, viewer Viewer, id uuid.UUID) (ThoughtView, error)
-	// Ancestors returns the visible ancestors of id, root first, at most limit.
-	Ancestors(ctx context.Context, viewer Viewer, id uuid.UUID, limit int) ([]ThoughtView, error)
-	// Descendants returns visible replies under id, oldest first, at most limit.
-	Descendants(ctx context.Context, viewer Viewer, id uuid.UUID, limit int) ([]ThoughtView, error)
-	// ThoughtsByAuthor lists an author's live thoughts visible to viewer, newest first.
-	ThoughtsByAuthor(ctx context.Context, viewer Viewer, authorID uuid.UUID, page domain.Page) ([]ThoughtView, error)
-	APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error)
-	APIKeyByID(ctx context.Context, id uuid.UUID) (domain.APIKey, error)
-	TouchAPIKey(ctx context.Context, id uuid.UUID) error
+	UnreadNotificationsCountReads
+	RelationshipReads
+	FollowersReads
+	FollowingReads
+	FollowRequestsReads
+	BlocksReads
+	LikedByReads
+	BoostedByReads
+	TopFriendsReads
+	FeedReads
+	TagThoughtsReads
+	SearchReads
 }

@@ -45,8 +45,22 @@ type SearchResults struct {
 // Len is the number of results.
 func (r SearchResults) Len() int { return len(r.Thoughts) + len(r.Users) + len(r.Tags) }
 
+// SearchReads is what SearchHandler reads.
+type SearchReads interface {
+	// SearchThoughts full-text searches the live thoughts viewer may see
+	// (leaving out what TagThoughts leaves out), most relevant first.
+	SearchThoughts(ctx context.Context, viewer Viewer, q string, limit, offset int) ([]ThoughtView, error)
+	// SearchUsers finds users whose username or display name starts with
+	// prefix (case-insensitively), leaving out users blocking or blocked by
+	// viewer.
+	SearchUsers(ctx context.Context, viewer Viewer, prefix string, limit, offset int) ([]UserSummary, error)
+	// SearchTags finds tags starting with prefix (lowercase), in name order,
+	// that the viewer would see a thought under.
+	SearchTags(ctx context.Context, viewer Viewer, prefix string, limit, offset int) ([]string, error)
+}
+
 // SearchHandler searches thoughts, users or tags.
-type SearchHandler struct{ Reads ReadModel }
+type SearchHandler struct{ Reads SearchReads }
 
 // Handle validates and runs the search:
 //   - thoughts: full text, most relevant first, among what viewer may see;
@@ -85,7 +99,7 @@ func (h SearchHandler) Handle(ctx context.Context, viewer Viewer, s Search) (Sea
 		if s.Type == SearchUsers {
 			res.Users, err = h.Reads.SearchUsers(ctx, viewer, prefix, s.Limit, s.Offset)
 		} else {
-			res.Tags, err = h.Reads.SearchTags(ctx, prefix, s.Limit, s.Offset)
+			res.Tags, err = h.Reads.SearchTags(ctx, viewer, prefix, s.Limit, s.Offset)
 		}
 	default:
 		return SearchResults{}, domain.Invalid("type", "must be one of thoughts, users, tags")

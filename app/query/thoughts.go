@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -11,8 +10,14 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
+// ThoughtReads is what ThoughtHandler reads.
+type ThoughtReads interface {
+	// Thought returns a visible thought (tombstones included) or ErrNotFound.
+	Thought(ctx context.Context, viewer Viewer, id uuid.UUID) (ThoughtView, error)
+}
+
 // ThoughtHandler returns one thought.
-type ThoughtHandler struct{ Reads ReadModel }
+type ThoughtHandler struct{ Reads ThoughtReads }
 
 // Handle returns the thought if the viewer may see it: ErrNotFound if not, and
 // ErrGone for a tombstone.
@@ -40,8 +45,17 @@ type ThreadContext struct {
 	Descendants []ThoughtView
 }
 
+// ThoughtContextReads is what ThoughtContextHandler reads.
+type ThoughtContextReads interface {
+	ThoughtReads
+	// Ancestors returns the visible ancestors of id, root first, at most limit.
+	Ancestors(ctx context.Context, viewer Viewer, id uuid.UUID, limit int) ([]ThoughtView, error)
+	// Descendants returns visible replies under id, oldest first, at most limit.
+	Descendants(ctx context.Context, viewer Viewer, id uuid.UUID, limit int) ([]ThoughtView, error)
+}
+
 // ThoughtContextHandler returns a thought's ancestors and descendants.
-type ThoughtContextHandler struct{ Reads ReadModel }
+type ThoughtContextHandler struct{ Reads ThoughtContextReads }
 
 // Handle loads the context of a visible thought (a tombstone has a context too).
 func (h ThoughtContextHandler) Handle(ctx context.Context, viewer Viewer, id uuid.UUID) (ThreadContext, error) {
@@ -59,8 +73,15 @@ func (h ThoughtContextHandler) Handle(ctx context.Context, viewer Viewer, id uui
 	return ThreadContext{Ancestors: anc, Descendants: desc}, nil
 }
 
+// UserThoughtsReads is what UserThoughtsHandler reads.
+type UserThoughtsReads interface {
+	UserProfileReads
+	// ThoughtsByAuthor lists an author's live thoughts visible to viewer, newest first.
+	ThoughtsByAuthor(ctx context.Context, viewer Viewer, authorID uuid.UUID, page domain.Page) ([]ThoughtView, error)
+}
+
 // UserThoughtsHandler lists a user's thoughts.
-type UserThoughtsHandler struct{ Reads ReadModel }
+type UserThoughtsHandler struct{ Reads UserThoughtsReads }
 
 // Handle lists the visible, live thoughts of username, newest first.
 func (h UserThoughtsHandler) Handle(ctx context.Context, viewer Viewer, username string, page domain.Page) ([]ThoughtView, error) {
@@ -68,7 +89,7 @@ func (h UserThoughtsHandler) Handle(ctx context.Context, viewer Viewer, username
 	if err := domain.ValidateUsername(username); err != nil {
 		return nil, domain.Errorf(domain.ErrNotFound, "user not found")
 	}
-	p, err := h.Reads.ProfileByUsername(ctx, username)
+	p, err := h.Reads.ProfileByUsername(ctx, viewer, username)
 	if err != nil {
 		return nil, fmt.Errorf("load user %q: %w", username, err)
 	}
@@ -79,8 +100,14 @@ func (h UserThoughtsHandler) Handle(ctx context.Context, viewer Viewer, username
 	return ts, nil
 }
 
+// APIKeysReads is what APIKeysHandler reads.
+type APIKeysReads interface {
+	// APIKeysByUser lists a user's keys, revoked ones included, newest first.
+	APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error)
+}
+
 // APIKeysHandler lists the caller's API keys (never their secrets).
-type APIKeysHandler struct{ Reads ReadModel }
+type APIKeysHandler struct{ Reads APIKeysReads }
 
 // Handle lists keys, newest first.
 func (h APIKeysHandler) Handle(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
@@ -89,32 +116,4 @@ func (h APIKeysHandler) Handle(ctx context.Context, userID uuid.UUID) ([]domain.
 		return nil, fmt.Errorf("list api keys of %s: %w", userID, err)
 	}
 	return keys, nil
-}
-
-// AuthenticateAPIKeyHandler resolves an API key token to its user.
-type AuthenticateAPIKeyHandler struct{ Reads ReadModel }
-
-var errBadKey = domain.Errorf(domain.ErrUnauthenticated, "invalid or revoked API key")
-
-// Handle returns the key's user if the token is a live key, comparing the
-// secret in constant time.
-func (h AuthenticateAPIKeyHandler) Handle(ctx context.Context, token string) (uuid.UUID, error) {
-	id, secretHash, ok := domain.ParseAPIKeyToken(token)
-	if !ok {
-		return uuid.Nil, errBadKey
-	}
-	k, err := h.Reads.APIKeyByID(ctx, id)
-	if errors.Is(err, domain.ErrNotFound) {
-		return uuid.Nil, errBadKey
-	}
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("load api key %s: %w", id, err)
-	}
-	if !k.Matches(secretHash) || k.RevokedAt != nil {
-		return uuid.Nil, errBadKey
-	}
-	if err := h.Reads.TouchAPIKey(ctx, id); err != nil {
-		return uuid.Nil, fmt.Errorf("touch api key %s: %w", id, err)
-	}
-	return k.UserID, nil
 }

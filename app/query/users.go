@@ -10,8 +10,14 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
+// MeReads is what MeHandler reads.
+type MeReads interface {
+	// UserByID loads a user, or ErrNotFound.
+	UserByID(ctx context.Context, id uuid.UUID) (domain.User, error)
+}
+
 // MeHandler returns the caller's own account.
-type MeHandler struct{ Reads ReadModel }
+type MeHandler struct{ Reads MeReads }
 
 // Handle loads the user.
 func (h MeHandler) Handle(ctx context.Context, userID uuid.UUID) (domain.User, error) {
@@ -22,16 +28,23 @@ func (h MeHandler) Handle(ctx context.Context, userID uuid.UUID) (domain.User, e
 	return u, nil
 }
 
-// UserProfileHandler returns a public profile.
-type UserProfileHandler struct{ Reads ReadModel }
+// UserProfileReads is what UserProfileHandler reads.
+type UserProfileReads interface {
+	// ProfileByUsername loads a profile by username (case-insensitive), or
+	// ErrNotFound.
+	ProfileByUsername(ctx context.Context, viewer Viewer, username string) (Profile, error)
+}
 
-// Handle loads the profile by username (case-insensitive).
-func (h UserProfileHandler) Handle(ctx context.Context, username string) (Profile, error) {
+// UserProfileHandler returns a public profile.
+type UserProfileHandler struct{ Reads UserProfileReads }
+
+// Handle loads the profile by username (case-insensitive), as viewer sees it.
+func (h UserProfileHandler) Handle(ctx context.Context, viewer Viewer, username string) (Profile, error) {
 	username = strings.ToLower(username)
 	if err := domain.ValidateUsername(username); err != nil {
 		return Profile{}, domain.Errorf(domain.ErrNotFound, "user not found")
 	}
-	p, err := h.Reads.ProfileByUsername(ctx, username)
+	p, err := h.Reads.ProfileByUsername(ctx, viewer, username)
 	if err != nil {
 		return Profile{}, fmt.Errorf("load profile %q: %w", username, err)
 	}

@@ -106,6 +106,11 @@ func startAPI(ctx context.Context, bin, dsn, dataDir, backend string, log *slog.
 		"LOG_LEVEL":      "warn",
 		"DATA_DIR":       dataDir,
 		"EVENTS_BACKEND": backend,
+		// No /metrics listener: nothing scrapes it, and its fixed default
+		// port could be taken by a `make run` on the same machine.
+		"METRICS_ADDR": "",
+		// The load comes from one address at rates no client should reach.
+		"RATE_LIMITS": "off",
 	})
 	p.cmd.Stdout, p.cmd.Stderr = os.Stderr, os.Stderr
 	if err := p.cmd.Start(); err != nil {

@@ -15,7 +15,7 @@ import (
 func (s *Server) actor(w http.ResponseWriter, r *http.Request) {
 	name := mux.Vars(r)["username"]
 	w.Header().Set("Vary", "Accept")
-	p, err := s.app.Queries.UserProfile.Handle(r.Context(), name)
+	p, err := s.app.Queries.UserProfile.Handle(r.Context(), nil, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

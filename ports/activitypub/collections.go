@@ -66,7 +66,7 @@ func pageLinks(base string, n int, first, last uuid.UUID) (next, prev string) {
 // outbox is a user's public and unlisted thoughts as Creates.
 func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	name := mux.Vars(r)["username"]
-	p, err := s.app.Queries.UserProfile.Handle(r.Context(), name)
+	p, err := s.app.Queries.UserProfile.Handle(r.Context(), nil, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -118,7 +118,7 @@ func (s *Server) following(w http.ResponseWriter, r *http.Request) {
 func (s *Server) userCollection(w http.ResponseWriter, r *http.Request, iri func(string) string, total func(query.Profile) int,
 	list func(ctx context.Context, username string, page domain.Page) ([]query.ListedUser, error)) {
 	name := mux.Vars(r)["username"]
-	p, err := s.app.Queries.UserProfile.Handle(r.Context(), name)
+	p, err := s.app.Queries.UserProfile.Handle(r.Context(), nil, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

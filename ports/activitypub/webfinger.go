@@ -79,7 +79,7 @@ func (s *Server) webfinger(w http.ResponseWriter, r *http.Request) {
 
 	var id string
 	var aliases []string
-	p, err := s.app.Queries.UserProfile.Handle(r.Context(), name)
+	p, err := s.app.Queries.UserProfile.Handle(r.Context(), nil, name)
 	switch {
 	case err == nil:
 		id = s.iris.Actor(p.Username)

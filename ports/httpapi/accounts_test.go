@@ -31,7 +31,7 @@ func TestRegisterAndLogin(t *testing.T) {
 	if id, err := uuid.Parse(user["id"].(string)); err != nil || id.Version() != 7 {
 		t.Errorf("user id %v is not a UUIDv7", user["id"])
 	}
-	for _, login := range []string{"alice", "ALICE", "alice@example.com", "Alice@Example.com"} {
+	for _, login := range []string{"alice", "ALICE", "@alice"} {
 		resp := apitest.Expect(t, rig.Post("/api/v1/auth/login", "", map[string]string{"login": login, "password": "correct horse"}), http.StatusOK)
 		token := resp.Map(t)["token"].(string)
 		me := apitest.Expect(t, rig.Get("/api/v1/me", token), http.StatusOK).Map(t)
@@ -39,7 +39,7 @@ func TestRegisterAndLogin(t *testing.T) {
 			t.Errorf("login %q: /me = %v", login, me)
 		}
 	}
-	// The username and email fields are accepted as the login too.
+	// The username field is accepted as the login too.
 	apitest.Expect(t, rig.Post("/api/v1/auth/login", "", map[string]string{"username": "alice", "password": "correct horse"}), http.StatusOK)
 }
 
@@ -61,7 +61,6 @@ func TestRegisterValidation(t *testing.T) {
 		{"email without domain dot", "bob", "bob@localhost", "correct horse", 422, "email"},
 		{"short password", "bob", "a@example.com", "1234567", 422, "password"},
 		{"taken username", "taken", "other@example.com", "correct horse", 409, ""},
-		{"taken email, other case", "other", "TAKEN@example.com", "correct horse", 409, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
@@ -29,40 +30,64 @@ func viewer(r *http.Request) *uuid.UUID {
 	return nil
 }
 
+// credential is whom a request acts for, and through what.
+type credential struct {
+	userID uuid.UUID
+	// key is the API key used, nil for a session token (which may do
+	// anything its user may).
+	key *domain.APIKey
+}
+
+// permits checks an API key's scopes against the request: reading (GET,
+// HEAD) takes the read scope, anything else the write scope.
+func (c credential) permits(r *http.Request) error {
+	if c.key == nil {
+		return nil
+	}
+	need := domain.ScopeWrite
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		need = domain.ScopeRead
+	}
+	if !c.key.Allows(need) {
+		return domain.Errorf(domain.ErrForbidden, "this API key does not have the %s scope", need)
+	}
+	return nil
+}
+
 // authenticate resolves the bearer credential, if any. A credential that is
 // present but invalid is an error even on routes that allow anonymous access.
-func (s *Server) authenticate(r *http.Request) (uuid.UUID, bool, error) {
+func (s *Server) authenticate(r *http.Request) (credential, bool, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return uuid.Nil, false, nil
+		return credential{}, false, nil
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return uuid.Nil, false, domain.Errorf(domain.ErrUnauthenticated, "Authorization must be \"Bearer <token>\"")
+		return credential{}, false, domain.Errorf(domain.ErrUnauthenticated, "Authorization must be \"Bearer <token>\"")
 	}
 	token = strings.TrimSpace(token)
 	if strings.HasPrefix(token, domain.APIKeyPrefix) {
-		id, err := s.app.Queries.AuthenticateAPIKey.Handle(r.Context(), token)
+		k, err := s.app.Commands.AuthenticateAPIKey.Handle(r.Context(), command.AuthenticateAPIKey{Token: token})
 		if err != nil {
-			return uuid.Nil, false, err
+			return credential{}, false, err
 		}
-		return id, true, nil
+		return credential{userID: k.UserID, key: &k}, true, nil
 	}
 	id, err := s.tokens.Verify(token)
 	if err != nil {
-		return uuid.Nil, false, domain.Errorf(domain.ErrUnauthenticated, "invalid or expired token")
+		return credential{}, false, domain.Errorf(domain.ErrUnauthenticated, "invalid or expired token")
 	}
 	// A validly signed token for an account that no longer exists is no credential.
 	if s.known.has(id) {
-		return id, true, nil
+		return credential{userID: id}, true, nil
 	}
 	if _, err := s.app.Queries.Me.Handle(r.Context(), id); errors.Is(err, domain.ErrNotFound) {
-		return uuid.Nil, false, domain.Errorf(domain.ErrUnauthenticated, "invalid or expired token")
+		return credential{}, false, domain.Errorf(domain.ErrUnauthenticated, "invalid or expired token")
 	} else if err != nil {
-		return uuid.Nil, false, err
+		return credential{}, false, err
 	}
 	s.known.add(id)
-	return id, true, nil
+	return credential{userID: id}, true, nil
 }
 
 // knownUsers remembers for a short while the users whose tokens were found to
@@ -102,10 +127,22 @@ func (k *knownUsers) add(id uuid.UUID) {
 	}
 }
 
-// authed requires a valid credential.
+// authed requires a valid credential, with the scope the request needs if
+// it is an API key.
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
+	return s.requireCredential(h, false)
+}
+
+// sessionOnly is authed for the routes that manage credentials (API keys):
+// an API key, whatever its scopes, is refused, so a leaked key cannot mint
+// successors or revoke its owner's other keys.
+func (s *Server) sessionOnly(h http.HandlerFunc) http.HandlerFunc {
+	return s.requireCredential(h, true)
+}
+
+func (s *Server) requireCredential(h http.HandlerFunc, sessionOnly bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok, err := s.authenticate(r)
+		cred, ok, err := s.authenticate(r)
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
@@ -114,20 +151,38 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, s.log, domain.Errorf(domain.ErrUnauthenticated, "this endpoint requires a bearer token or API key"))
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, id)))
+		if sessionOnly && cred.key != nil {
+			writeError(w, r, s.log, domain.Errorf(domain.ErrForbidden, "API keys cannot manage API keys; use a signed-in session's token"))
+			return
+		}
+		if err := cred.permits(r); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if _, ok := s.limited(w, r, s.writeKeys(r, cred.userID.String())...); !ok {
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, cred.userID)))
 	}
 }
 
-// optional accepts anonymous requests and authenticated ones alike.
+// optional accepts anonymous requests and authenticated ones alike (an API
+// key needs the read scope: optional routes only read).
 func (s *Server) optional(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok, err := s.authenticate(r)
+		cred, ok, err := s.authenticate(r)
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
 		if ok {
-			r = r.WithContext(context.WithValue(r.Context(), userKey{}, id))
+			if err := cred.permits(r); err != nil {
+				writeError(w, r, s.log, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), userKey{}, cred.userID))
 		}
 		h(w, r)
 	}

@@ -44,7 +44,7 @@ func readFeed(t *testing.T, rig *apitest.Rig, token, query string) ([]feedEntry,
 func TestFeed(t *testing.T) {
 	t.Parallel()
 	rig := apitest.New(t)
-	me, a, b, c := rig.Register("me"), rig.Register("ann"), rig.Register("ben"), rig.Register("cat")
+	me, a, b, c := rig.Register("mia"), rig.Register("ann"), rig.Register("ben"), rig.Register("cat")
 	for _, u := range []apitest.User{a, b} {
 		apitest.Expect(t, rig.Post("/api/v1/users/"+u.Username+"/follow", me.Token, nil), 200)
 	}
@@ -88,7 +88,7 @@ func TestFeed(t *testing.T) {
 	e1 := think(blocked, "blocked's", "public")
 	x1 := think(blocker, "blocker's", "public")
 	apitest.Expect(t, rig.Post("/api/v1/users/blocked/block", me.Token, nil), 200)
-	apitest.Expect(t, rig.Post("/api/v1/users/me/block", blocker.Token, nil), 200)
+	apitest.Expect(t, rig.Post("/api/v1/users/mia/block", blocker.Token, nil), 200)
 	boost(a, e1)
 	boost(a, x1)
 	expect(feedEntry{a1, "ben"}, feedEntry{c1, "ben"}, feedEntry{a2, ""}, feedEntry{m1, ""})
@@ -105,11 +105,11 @@ func TestFeed(t *testing.T) {
 	expect(feedEntry{a3, ""}, feedEntry{c2, "ann"}, feedEntry{c1, "ben"}, feedEntry{a1, ""}, feedEntry{m1, ""})
 	// The viewer's own boost counts too.
 	boost(me, a1)
-	expect(feedEntry{a1, "me"}, feedEntry{a3, ""}, feedEntry{c2, "ann"}, feedEntry{c1, "ben"}, feedEntry{m1, ""})
+	expect(feedEntry{a1, "mia"}, feedEntry{a3, ""}, feedEntry{c2, "ann"}, feedEntry{c1, "ben"}, feedEntry{m1, ""})
 
 	// Unfollowing takes an account's thoughts and boosts out.
 	apitest.Expect(t, rig.Delete("/api/v1/users/ann/follow", me.Token), 200)
-	expect(feedEntry{a1, "me"}, feedEntry{c1, "ben"}, feedEntry{m1, ""})
+	expect(feedEntry{a1, "mia"}, feedEntry{c1, "ben"}, feedEntry{m1, ""})
 
 	// Items carry counts and the viewer's flags like any thought.
 	_, items, _ := readFeed(t, rig, me.Token, "")
@@ -122,7 +122,7 @@ func TestFeed(t *testing.T) {
 func TestFeedPagination(t *testing.T) {
 	t.Parallel()
 	rig := apitest.New(t)
-	me := rig.Register("me")
+	me := rig.Register("mia")
 	var authors []apitest.User
 	for i := range 3 {
 		u := rig.Register(fmt.Sprintf("author%d", i))

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"time"
 
@@ -19,6 +20,9 @@ type authResponse struct {
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.limited(w, r, limitKey{s.limits.registerIP, s.clientKey(r)}); !ok {
+		return
+	}
 	var req struct {
 		Username string `json:"username"`
 		Email    string `json:"email"`
@@ -34,6 +38,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", s.public+"/api/v1/users/"+res.User.Username)
+	w.Header().Set("Cache-Control", "no-store") // the body holds a token
 	writeJSON(w, http.StatusCreated, authResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: s.userView(res.User)})
 }
 
@@ -41,6 +46,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Login    string `json:"login"`
 		Username string `json:"username"`
+		// Email is kept so that a client signing in by address is told why
+		// that fails (a 422 on login) rather than "unknown field".
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
@@ -49,11 +56,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	login := cmp.Or(req.Login, req.Username, req.Email)
+	taken, ok := s.limited(w, r, s.loginKeys(r, login)...)
+	if !ok {
+		return
+	}
 	res, err := s.app.Commands.Login.Handle(r.Context(), command.Login{Login: login, Password: req.Password})
+	if !errors.Is(err, domain.ErrUnauthenticated) {
+		taken.refund(s.limits.loginAccount) // only failed guesses count against an account
+	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // the body holds a token
 	writeJSON(w, http.StatusOK, authResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: s.userView(res.User)})
 }
 
@@ -88,7 +103,7 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	p, err := s.app.Queries.UserProfile.Handle(r.Context(), mux.Vars(r)["username"])
+	p, err := s.app.Queries.UserProfile.Handle(r.Context(), viewer(r), mux.Vars(r)["username"])
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -121,13 +136,18 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Name string `json:"name"`
+		Name   string    `json:"name"`
+		Scopes *[]string `json:"scopes"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	k, token, err := s.app.Commands.CreateAPIKey.Handle(r.Context(), command.CreateAPIKey{UserID: mustUser(r), Name: req.Name})
+	cmd := command.CreateAPIKey{UserID: mustUser(r), Name: req.Name}
+	if req.Scopes != nil {
+		cmd.Scopes = append([]string{}, *req.Scopes...) // non-nil: an empty list is a choice, and refused
+	}
+	k, token, err := s.app.Commands.CreateAPIKey.Handle(r.Context(), cmd)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

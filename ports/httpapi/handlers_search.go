@@ -16,8 +16,12 @@ import (
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	q := params.Get("q")
-	if q == "" || !utf8.ValidString(q) {
+	if q == "" {
 		writeError(w, r, s.log, paramError("q", "is required: the text to search for"))
+		return
+	}
+	if !utf8.ValidString(q) {
+		writeError(w, r, s.log, paramError("q", "must be UTF-8 text, percent-encoded byte by byte (%%C3%%A9 for é)"))
 		return
 	}
 	typ := query.SearchType(params.Get("type"))

@@ -13,13 +13,18 @@ import (
 
 func (s *Server) postThought(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Content        string     `json:"content"`
-		ContentWarning string     `json:"content_warning"`
-		Sensitive      bool       `json:"sensitive"`
-		Visibility     string     `json:"visibility"`
-		InReplyToID    *uuid.UUID `json:"in_reply_to_id"`
+		Content        string  `json:"content"`
+		ContentWarning string  `json:"content_warning"`
+		Sensitive      bool    `json:"sensitive"`
+		Visibility     string  `json:"visibility"`
+		InReplyToID    *string `json:"in_reply_to_id"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	inReplyTo, err := bodyID("in_reply_to_id", req.InReplyToID)
+	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
@@ -31,7 +36,7 @@ func (s *Server) postThought(w http.ResponseWriter, r *http.Request) {
 	t, err := s.app.Commands.PostThought.Handle(r.Context(), command.PostThought{
 		AuthorID: mustUser(r),
 		Draft: domain.ThoughtDraft{Content: req.Content, ContentWarning: req.ContentWarning, Sensitive: req.Sensitive,
-			Visibility: vis, InReplyToID: req.InReplyToID},
+			Visibility: vis, InReplyToID: inReplyTo},
 	})
 	if err != nil {
 		writeError(w, r, s.log, err)

@@ -1,14 +1,24 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/app/domain"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -33,19 +43,81 @@ func decodeJSON(r *http.Request, dst any) error {
 				"request body must be application/json")}
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return jsonError(err)
-		}
 		return badRequest(ProblemMalformedJSON, "request body must contain a single JSON object")
 	}
+	if field, bad := invalidTextField(body); bad {
+		return domain.Invalid(field, "must be valid UTF-8 text (no invalid bytes or unpaired surrogate escapes)")
+	}
 	return nil
+}
+
+// invalidTextField finds the top-level field of a decoded JSON object whose
+// value holds bytes that are not UTF-8 or a \u escape of an unpaired UTF-16
+// surrogate. encoding/json replaces both with U+FFFD without a word, which
+// would store text the client never wrote; refusing it names the field.
+func invalidTextField(body []byte) (string, bool) {
+	if utf8.Valid(body) && !bytes.Contains(body, []byte(`\ud`)) && !bytes.Contains(body, []byte(`\uD`)) {
+		return "", false // the common case: nothing to look at closely
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return "", false // not an object: the decoder already said what it needed
+	}
+	names := slices.Sorted(maps.Keys(fields))
+	for _, name := range names {
+		if !validJSONText(fields[name]) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// validJSONText reports whether raw, syntactically valid JSON, is UTF-8 and
+// pairs every surrogate escape (high then low).
+func validJSONText(raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	surrogate := func(at int) (rune, bool) {
+		if at+6 > len(raw) || raw[at] != '\\' || raw[at+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(raw[at+2:at+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := surrogate(i)
+		if !ok {
+			i++ // another escape: skip the escaped character (it may be a backslash)
+			continue
+		}
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xDC00:
+			low, ok := surrogate(i + 6)
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return false
+			}
+			i += 11
+		case utf16.IsSurrogate(r):
+			return false
+		default:
+			i += 5
+		}
+	}
+	return true
 }
 
 func jsonError(err error) error {
@@ -89,6 +161,22 @@ func jsonKind(k reflect.Kind) string {
 		return "a number"
 	}
 	return "of another type"
+}
+
+// bodyID parses an optional ID field of a request body. IDs travel as strings
+// and are parsed here rather than by the JSON decoder, whose error would name
+// neither the field nor anything but the UUID parser's internals.
+func bodyID(field string, v *string) (*uuid.UUID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	id, err := uuid.Parse(*v)
+	if err != nil || len(*v) != 36 {
+		p := newProblem(http.StatusBadRequest, ProblemBadRequest, field+" must be an ID: a UUID like 01a23333-f208-7727-bfa8-f3e36e6af28b")
+		p.Field = field
+		return nil, &requestError{p}
+	}
+	return &id, nil
 }
 
 // writeJSON sends v with status.

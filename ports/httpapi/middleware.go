@@ -34,6 +34,24 @@ func (s *Server) withCorrelationID(next http.Handler) http.Handler {
 	})
 }
 
+// withSecurityHeaders sets the headers every response carries: no MIME
+// sniffing (a JSON body is never run as a script or page), no Referer sent
+// from anything a client renders, and no caching of a response to a request
+// that carried credentials: it is the caller's own view (their notifications,
+// liked flags, keys). Handlers that issue credentials to an anonymous request
+// (register, login) set no-store themselves.
+func withSecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if r.Header.Get("Authorization") != "" {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (s *Server) withAccessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -40,6 +40,7 @@ const (
 	ProblemUnprocessable    = "urn:thoughts:problem:unprocessable"
 	ProblemInternal         = "urn:thoughts:problem:internal"
 	ProblemUnavailable      = "urn:thoughts:problem:unavailable"
+	ProblemTooManyRequests  = "urn:thoughts:problem:too-many-requests"
 )
 
 func newProblem(status int, typ, detail string) Problem {
@@ -88,6 +89,11 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		p = newProblem(http.StatusForbidden, ProblemForbidden, cmp.Or(detail, "forbidden"))
 	case errors.Is(err, domain.ErrUnprocessable):
 		p = newProblem(http.StatusUnprocessableEntity, ProblemUnprocessable, cmp.Or(detail, "cannot be done"))
+	case errors.Is(err, domain.ErrUnavailable):
+		// At capacity: answered at once, so a client backs off instead of
+		// piling onto a queue.
+		w.Header().Set("Retry-After", "1")
+		p = newProblem(http.StatusServiceUnavailable, ProblemUnavailable, cmp.Or(detail, "busy; retry shortly"))
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		p = newProblem(499, ProblemBadRequest, "client closed request")

@@ -165,7 +165,7 @@ func TestSearchThoughts(t *testing.T) {
 func TestSearchUsersAndTags(t *testing.T) {
 	t.Parallel()
 	rig := apitest.New(t)
-	me := rig.Register("me")
+	me := rig.Register("mia")
 	rig.Register("gopher")
 	rig.Register("go_fan")
 	rig.Register("gofer")

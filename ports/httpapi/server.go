@@ -34,6 +34,9 @@ type Config struct {
 	Routes []func(r *mux.Router)
 	// Middleware wraps every request inside the correlation ID (e.g. metrics).
 	Middleware []mux.MiddlewareFunc
+	// RateLimits limits sign-in, registration and writes; the zero value
+	// means DefaultRateLimits.
+	RateLimits RateLimits
 }
 
 // Server holds the API's handlers.
@@ -45,6 +48,7 @@ type Server struct {
 	ready  func(ctx context.Context) error
 	router *mux.Router
 	known  *knownUsers // see auth.go
+	limits *limiters   // see ratelimit.go
 }
 
 // API is the HTTP handler of the whole API.
@@ -79,7 +83,7 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready,
-		known: newKnownUsers()}
+		known: newKnownUsers(), limits: newLimiters(cfg.RateLimits)}
 	r := mux.NewRouter()
 	s.router = r
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
@@ -97,9 +101,9 @@ func New(cfg Config) *API {
 
 	api.HandleFunc("/me", s.authed(s.getMe)).Methods(http.MethodGet)
 	api.HandleFunc("/me", s.authed(s.patchMe)).Methods(http.MethodPatch)
-	api.HandleFunc("/me/api_keys", s.authed(s.listAPIKeys)).Methods(http.MethodGet)
-	api.HandleFunc("/me/api_keys", s.authed(s.createAPIKey)).Methods(http.MethodPost)
-	api.HandleFunc("/me/api_keys/{id}", s.authed(s.revokeAPIKey)).Methods(http.MethodDelete)
+	api.HandleFunc("/me/api_keys", s.sessionOnly(s.listAPIKeys)).Methods(http.MethodGet)
+	api.HandleFunc("/me/api_keys", s.sessionOnly(s.createAPIKey)).Methods(http.MethodPost)
+	api.HandleFunc("/me/api_keys/{id}", s.sessionOnly(s.revokeAPIKey)).Methods(http.MethodDelete)
 
 	api.HandleFunc("/users/{username}", s.optional(s.getUser)).Methods(http.MethodGet)
 	api.HandleFunc("/users/{username}/thoughts", s.optional(s.userThoughts)).Methods(http.MethodGet)
@@ -145,9 +149,10 @@ func New(cfg Config) *API {
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)
 	}
-	// Outermost first: correlation ID (so every later log line has it), then
-	// access log, panic recovery and the body limit.
-	return &API{Handler: s.withCorrelationID(s.withAccessLog(s.withRecover(withBodyLimit(h)))), router: r}
+	// Outermost first: correlation ID (so every later log line has it), the
+	// security headers (on every answer, a panic's included), then access
+	// log, panic recovery and the body limit.
+	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(h))))), router: r}
 }
 
 type prefixed struct {

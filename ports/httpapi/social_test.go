@@ -450,7 +450,7 @@ func TestBlockRemovesPendingRequests(t *testing.T) {
 func TestTopFriends(t *testing.T) {
 	t.Parallel()
 	rig := apitest.New(t)
-	me := rig.Register("me")
+	me := rig.Register("mia")
 	var names []string
 	for i := range 9 {
 		names = append(names, rig.Register(fmt.Sprintf("friend%d", i)).Username)
@@ -466,7 +466,7 @@ func TestTopFriends(t *testing.T) {
 	if fmt.Sprint(got) != "[friend3 friend1 friend7]" {
 		t.Errorf("PUT answered %v", got)
 	}
-	p := apitest.Expect(t, rig.Get("/api/v1/users/me", ""), 200).Map(t)
+	p := apitest.Expect(t, rig.Get("/api/v1/users/mia", ""), 200).Map(t)
 	var shown []string
 	for _, f := range p["top_friends"].([]any) {
 		shown = append(shown, f.(map[string]any)["username"].(string))
@@ -476,7 +476,7 @@ func TestTopFriends(t *testing.T) {
 	}
 
 	rig.Register("blocker")
-	apitest.Expect(t, rig.Post("/api/v1/users/me/block", rig.Register("hater").Token, nil), 200)
+	apitest.Expect(t, rig.Post("/api/v1/users/mia/block", rig.Register("hater").Token, nil), 200)
 	apitest.Expect(t, rig.Post("/api/v1/users/blocker/block", me.Token, nil), 200)
 	cases := []struct {
 		name string
@@ -484,7 +484,7 @@ func TestTopFriends(t *testing.T) {
 	}{
 		{"nine", map[string]any{"usernames": names}},
 		{"duplicate", map[string]any{"usernames": []string{"friend1", "FRIEND1"}}},
-		{"myself", map[string]any{"usernames": []string{"friend1", "me"}}},
+		{"myself", map[string]any{"usernames": []string{"friend1", "mia"}}},
 		{"unknown", map[string]any{"usernames": []string{"nobody"}}},
 		{"malformed", map[string]any{"usernames": []string{"not a name"}}},
 		{"blocked by me", map[string]any{"usernames": []string{"blocker"}}},

@@ -88,7 +88,7 @@ func TestThoughtValidation(t *testing.T) {
 		{"cw 201", map[string]any{"content": "x", "content_warning": strings.Repeat("w", 201)}, 422, "content_warning"},
 		{"bad visibility", map[string]any{"content": "x", "visibility": "private"}, 422, "visibility"},
 		{"reply to nothing", map[string]any{"content": "x", "in_reply_to_id": "0190f5b4-7d2a-7c4e-8e4a-1a2b3c4d5e6f"}, 422, "in_reply_to_id"},
-		{"reply id not uuid", map[string]any{"content": "x", "in_reply_to_id": "nope"}, 400, ""},
+		{"reply id not uuid", map[string]any{"content": "x", "in_reply_to_id": "nope"}, 400, "in_reply_to_id"},
 		{"content not string", map[string]any{"content": 5}, 400, "content"},
 		{"unknown field", map[string]any{"content": "x", "colour": "red"}, 400, "colour"},
 	}

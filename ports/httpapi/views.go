@@ -113,10 +113,15 @@ type apiKeyJSON struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	Scopes     []string   `json:"scopes"`
 	// Token is present only in the response that creates the key.
 	Token string `json:"token,omitempty"`
 }
 
 func apiKeyView(k domain.APIKey) apiKeyJSON {
-	return apiKeyJSON{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+	scopes := make([]string, 0, len(k.Scopes))
+	for _, sc := range k.Scopes {
+		scopes = append(scopes, string(sc))
+	}
+	return apiKeyJSON{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, Scopes: scopes}
 }

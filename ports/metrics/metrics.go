@@ -28,10 +28,10 @@ func Handler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }
 
-// HTTP instruments an API: Routes installs /metrics and learns the router's
-// routes, Middleware records every request.
+// HTTP instruments an API: Routes learns the router's routes (to label
+// requests by route template), Middleware records every request. /metrics
+// itself is served apart, on its own listener (Handler).
 type HTTP struct {
-	gatherer prometheus.Gatherer
 	router   *mux.Router
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -40,7 +40,6 @@ type HTTP struct {
 // NewHTTP registers the request metrics with reg and serves reg's metrics.
 func NewHTTP(reg *prometheus.Registry) (*HTTP, error) {
 	m := &HTTP{
-		gatherer: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "thoughts_http_requests_total",
 			Help: "HTTP requests served, by method, route template and status code.",
@@ -59,11 +58,8 @@ func NewHTTP(reg *prometheus.Registry) (*HTTP, error) {
 	return m, nil
 }
 
-// Routes adds GET /metrics to r and keeps r to name the routes of requests.
-func (m *HTTP) Routes(r *mux.Router) {
-	m.router = r
-	r.Handle("/metrics", Handler(m.gatherer)).Methods(http.MethodGet, http.MethodHead)
-}
+// Routes keeps r to name the routes of requests; it adds none.
+func (m *HTTP) Routes(r *mux.Router) { m.router = r }
 
 // Middleware records each request's count and duration under its route
 // template; requests matching no route count as "unmatched".

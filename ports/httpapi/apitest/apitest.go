@@ -49,6 +49,12 @@ type Rig struct {
 // Options adjust a rig.
 type Options struct {
 	Mode outbox.Mode
+	// PasswordGate, when set, bounds the rig's password work (a test may
+	// hold its turns to saturate it).
+	PasswordGate *auth.WorkGate
+	// RateLimits, when set, are the API's rate limits; otherwise they are
+	// off, since every test client shares one address.
+	RateLimits *httpapi.RateLimits
 }
 
 // New starts a rig for t.
@@ -65,7 +71,11 @@ func New(t testing.TB, opts ...Options) *Rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher, err := auth.NewArgon2Hasher(FastArgon2)
+	gate := o.PasswordGate
+	if gate == nil {
+		gate = auth.NewWorkGate(auth.DefaultWorkLimits(FastArgon2, auth.DefaultArgon2MemoryBudget))
+	}
+	hasher, err := auth.NewGatedArgon2Hasher(FastArgon2, gate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +83,17 @@ func New(t testing.TB, opts ...Options) *Rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool)})
+	application := app.New(app.Deps{
+		UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool), APIKeys: postgres.NewAPIKeys(db.Pool),
+	})
+	limits := httpapi.RateLimits{Disabled: true}
+	if o.RateLimits != nil {
+		limits = *o.RateLimits
+	}
 	api := httpapi.New(httpapi.Config{
 		App: application, Tokens: tokens, Logger: logger, PublicURL: Issuer,
-		Ready: func(ctx context.Context) error { return db.Pool.Ping(ctx) },
+		Ready:      func(ctx context.Context) error { return db.Pool.Ping(ctx) },
+		RateLimits: limits,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
