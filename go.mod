@@ -3,9 +3,11 @@ module github.com/thoughts-project/thoughts
 go 1.26.0
 
 require (
+	code.superseriousbusiness.org/httpsig v1.4.0
 	github.com/ThreeDotsLabs/watermill v1.5.1
 	github.com/ThreeDotsLabs/watermill-nats/v2 v2.1.3
 	github.com/ThreeDotsLabs/watermill-sql/v4 v4.1.2
+	github.com/dunglas/httpsfv v1.0.2
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
@@ -15,6 +17,7 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/pressly/goose/v3 v3.30.1
 	github.com/prometheus/client_golang v1.25.0
+	github.com/remitly-oss/httpsig-go v1.2.0
 	golang.org/x/crypto v0.59.0
 	golang.org/x/time v0.16.0
 )

@@ -49,6 +49,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) err
 		if primary.Handler, err = s.APIHandler(); err != nil {
 			return err
 		}
+		s.StartKeyBackfill(ctx)
 	}
 	if primary.Listener == nil {
 		if primary.Listener, err = Listen("HTTP_ADDR", cfg.HTTPAddr); err != nil {

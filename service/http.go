@@ -18,8 +18,8 @@ import (
 	"github.com/thoughts-project/thoughts/ports/metrics"
 )
 
-// APIHandler is the HTTP API (Options.API) with /healthz and /readyz, its
-// requests counted in the service's metrics.
+// APIHandler is the HTTP API (Options.API) with /healthz, /readyz and the
+// ActivityPub routes, its requests counted in the service's metrics.
 func (s *Service) APIHandler() (http.Handler, error) {
 	if !s.opts.API {
 		return nil, errors.New("service opened without Options.API")
@@ -28,11 +28,15 @@ func (s *Service) APIHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	ap, err := s.activityPub()
+	if err != nil {
+		return nil, err
+	}
 	return httpapi.New(httpapi.Config{
 		App: s.App, Tokens: s.Tokens, Logger: s.Log, PublicURL: s.Config.PublicURL,
 		Ready:      readiness(s.Pool),
 		RateLimits: s.Config.RateLimits,
-		Routes:     []func(*mux.Router){httpMetrics.Routes},
+		Routes:     []func(*mux.Router){httpMetrics.Routes, ap.Routes},
 		Middleware: []mux.MiddlewareFunc{httpMetrics.Middleware},
 	}), nil
 }

@@ -77,6 +77,7 @@ type Service struct {
 	broker      *Broker
 	handlerPool *pgxpool.Pool
 	processing  *Processing
+	fed         *federationParts // see federation.go
 }
 
 // Open builds the parts opts ask for, in order: pool (and schema), unit of
@@ -211,10 +212,12 @@ func (s *Service) Done() <-chan error {
 	return s.processing.Done()
 }
 
-// Close shuts down in reverse order of start-up: event processing (router,
-// forwarder, poison publisher), the broker, the handlers' pool, the pool.
+// Close shuts down in reverse order of start-up: the key backfill, event
+// processing (router, forwarder, poison publisher), the broker, the
+// handlers' pool, the pool.
 // HTTP is stopped by Run before it returns.
 func (s *Service) Close() {
+	s.stopFederation()
 	if s.processing != nil {
 		s.processing.Stop()
 		s.processing = nil
