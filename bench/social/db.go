@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -10,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/thoughts-project/thoughts/adapters/federation"
 )
 
 // benchDB is the benchmark's own database, on the server of DATABASE_URL.
@@ -160,4 +164,26 @@ func loadFixtures(ctx context.Context, pool *pgxpool.Pool, generatedAt time.Time
 		return f, fmt.Errorf("count thoughts: %w", err)
 	}
 	return f, nil
+}
+
+// shareOneSigningKey gives every user without an ActivityPub signing key one
+// RSA key pair, the same for all. The API process otherwise starts by
+// generating 10,000 keys in the background (one core for minutes), which
+// would be measured as slowness of everything else. Shared keys are fine for
+// a data set that never federates.
+func shareOneSigningKey(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	key, err := rsa.GenerateKey(rand.Reader, federation.RSAKeyBits)
+	if err != nil {
+		return 0, fmt.Errorf("generate the shared key: %w", err)
+	}
+	pair, err := federation.EncodeKeyPair(key)
+	if err != nil {
+		return 0, err
+	}
+	tag, err := pool.Exec(ctx, `UPDATE users SET public_key_pem = $1, private_key_pem = $2 WHERE public_key_pem IS NULL`,
+		pair.PublicKeyPEM, pair.PrivateKeyPEM)
+	if err != nil {
+		return 0, fmt.Errorf("share the signing key: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

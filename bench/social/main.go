@@ -141,6 +141,11 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	if n, err := shareOneSigningKey(ctx, pool); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("gave keyless users one shared signing key", "users", n)
+	}
 	pgVersion := ""
 	_ = pool.QueryRow(ctx, `SHOW server_version`).Scan(&pgVersion)
 	pool.Close()
