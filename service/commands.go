@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	
+
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 )
 

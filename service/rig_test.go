@@ -37,11 +37,11 @@ func listen(t *testing.T) net.Listener {
 // process is a command running in the test, as `thoughts serve` (or api,
 // router) would, on a handed-over listener.
 type process struct {
-	base   string
+	base string
 	// metrics is the base URL of its METRICS_ADDR listener.
 	metrics string
-	cancel context.CancelFunc
-	done   chan error
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 // startProcess runs the command with opts until stop or the end of the test.

@@ -113,6 +113,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 	deps := app.Deps{UoW: s.UoW, Reads: postgres.NewReadModel(s.Pool)}
 	if opts.API {
 		deps.APIKeys = postgres.NewAPIKeys(s.Pool)
+		deps.Sessions = postgres.NewSessions(s.Pool)
 		secret, err := cfg.jwtSecret()
 		if err != nil {
 			return nil, err

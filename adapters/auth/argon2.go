@@ -38,7 +38,7 @@ type Argon2Hasher struct {
 	dummy  string
 	// idKey is argon2.IDKey; tests observe the computations through it.
 	idKey func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
-	gate   *WorkGate
+	gate  *WorkGate
 }
 
 // NewArgon2Hasher returns a hasher with the given parameters, gated by

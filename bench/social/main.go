@@ -141,6 +141,10 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	sessions, err := startSessions(ctx, pool, fx.users)
+	if err != nil {
+		return err
+	}
 	pgVersion := ""
 	_ = pool.QueryRow(ctx, `SHOW server_version`).Scan(&pgVersion)
 	pool.Close()
@@ -154,7 +158,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	b, err := newBench(o, api.BaseURL, tokens, fx, log)
+	b, err := newBench(o, api.BaseURL, tokens, sessions, fx, log)
 	if err != nil {
 		return err
 	}
