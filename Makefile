@@ -16,7 +16,7 @@ BIN ?= bin/thoughts
 TESTFLAGS ?=
 BENCHFLAGS ?=
 
-.PHONY: build run test migrate vet bench bench-social bench-events db
+.PHONY: build run test migrate vet bench bench-social bench-events db fuzz
 
 ## build: compile the binary to bin/thoughts
 build:
@@ -33,6 +33,19 @@ run: db
 ## test: the full test suite with the race detector
 test: db
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 10s), one after the other. Seed corpora live in
+##       testdata/fuzz/ of each package (and run with every `go test`); a crasher found is written
+##       there too: fix it and commit the input. Needs no database.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./app/events:FuzzUnmarshal ./app/domain:FuzzContent \
+	./ports/httpapi:FuzzDecodeJSON ./ports/httpapi:FuzzParsePage
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## migrate: apply database migrations and exit
 migrate: db

@@ -23,12 +23,18 @@ type Commands struct {
 	UpdateProfile command.UpdateProfileHandler
 	CreateAPIKey  command.CreateAPIKeyHandler
 	RevokeAPIKey  command.RevokeAPIKeyHandler
-	PostThought   command.PostThoughtHandler
-	EditThought   command.EditThoughtHandler
-	DeleteThought command.DeleteThoughtHandler
+	// RevokeSession ends a session (signing out is revoking one's own).
+	RevokeSession  command.RevokeSessionHandler
+	ChangePassword command.ChangePasswordHandler
+	DeleteAccount  command.DeleteAccountHandler
+	PostThought    command.PostThoughtHandler
+	EditThought    command.EditThoughtHandler
+	DeleteThought  command.DeleteThoughtHandler
 
 	// AuthenticateAPIKey records each key's last use: a write, hence a command.
 	AuthenticateAPIKey command.AuthenticateAPIKeyHandler
+	// AuthenticateSession records when a session was last seen, likewise.
+	AuthenticateSession command.AuthenticateSessionHandler
 
 	MarkNotificationRead     command.MarkNotificationReadHandler
 	MarkAllNotificationsRead command.MarkAllNotificationsReadHandler
@@ -54,6 +60,7 @@ type Queries struct {
 	ThoughtContext query.ThoughtContextHandler
 	UserThoughts   query.UserThoughtsHandler
 	APIKeys        query.APIKeysHandler
+	Sessions       query.SessionsHandler
 
 	Notifications            query.NotificationsHandler
 	Notification             query.NotificationHandler
@@ -81,9 +88,10 @@ type Deps struct {
 	Tokens command.TokenIssuer
 	Reads  query.ReadModel
 	Clock  command.Clock
-	// APIKeys serves API key authentication; only an application serving
-	// HTTP needs it.
-	APIKeys command.APIKeyUsage
+	// APIKeys and Sessions serve authentication; only an application
+	// serving HTTP needs them.
+	APIKeys  command.APIKeyUsage
+	Sessions command.SessionUsage
 }
 
 // WithDefaults fills in what Deps may leave out: the system clock.
@@ -99,16 +107,20 @@ func New(d Deps) Application {
 	d = d.WithDefaults()
 	return Application{
 		Commands: Commands{
-			Register:      command.RegisterHandler{UoW: d.UoW, Hasher: d.Hasher, Tokens: d.Tokens, Clock: d.Clock},
-			Login:         command.LoginHandler{UoW: d.UoW, Hasher: d.Hasher, Tokens: d.Tokens},
-			UpdateProfile: command.UpdateProfileHandler{UoW: d.UoW, Clock: d.Clock},
-			CreateAPIKey:  command.CreateAPIKeyHandler{UoW: d.UoW, Clock: d.Clock},
-			RevokeAPIKey:  command.RevokeAPIKeyHandler{UoW: d.UoW},
-			PostThought:   command.PostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
-			EditThought:   command.EditThoughtHandler{UoW: d.UoW, Clock: d.Clock},
-			DeleteThought: command.DeleteThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			Register:       command.RegisterHandler{UoW: d.UoW, Hasher: d.Hasher, Tokens: d.Tokens, Clock: d.Clock},
+			Login:          command.LoginHandler{UoW: d.UoW, Hasher: d.Hasher, Tokens: d.Tokens, Clock: d.Clock},
+			UpdateProfile:  command.UpdateProfileHandler{UoW: d.UoW, Clock: d.Clock},
+			CreateAPIKey:   command.CreateAPIKeyHandler{UoW: d.UoW, Clock: d.Clock},
+			RevokeAPIKey:   command.RevokeAPIKeyHandler{UoW: d.UoW},
+			RevokeSession:  command.RevokeSessionHandler{UoW: d.UoW, Clock: d.Clock},
+			ChangePassword: command.ChangePasswordHandler{UoW: d.UoW, Hasher: d.Hasher, Clock: d.Clock},
+			DeleteAccount:  command.DeleteAccountHandler{UoW: d.UoW, Hasher: d.Hasher, Clock: d.Clock},
+			PostThought:    command.PostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			EditThought:    command.EditThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			DeleteThought:  command.DeleteThoughtHandler{UoW: d.UoW, Clock: d.Clock},
 
-			AuthenticateAPIKey: command.AuthenticateAPIKeyHandler{Keys: d.APIKeys},
+			AuthenticateAPIKey:  command.AuthenticateAPIKeyHandler{Keys: d.APIKeys},
+			AuthenticateSession: command.AuthenticateSessionHandler{Sessions: d.Sessions},
 
 			MarkNotificationRead:     command.MarkNotificationReadHandler{UoW: d.UoW, Clock: d.Clock},
 			MarkAllNotificationsRead: command.MarkAllNotificationsReadHandler{UoW: d.UoW, Clock: d.Clock},
@@ -132,6 +144,7 @@ func New(d Deps) Application {
 			ThoughtContext: query.ThoughtContextHandler{Reads: d.Reads},
 			UserThoughts:   query.UserThoughtsHandler{Reads: d.Reads},
 			APIKeys:        query.APIKeysHandler{Reads: d.Reads},
+			Sessions:       query.SessionsHandler{Reads: d.Reads},
 
 			Notifications:            query.NotificationsHandler{Reads: d.Reads},
 			Notification:             query.NotificationHandler{Reads: d.Reads},

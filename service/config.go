@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/thoughts-project/thoughts/adapters/auth"
 	"github.com/thoughts-project/thoughts/ports/httpapi"
 )
 
@@ -43,6 +44,10 @@ type Config struct {
 	// them off; RATE_LIMIT_* set each as BURST/EVERY; TRUSTED_PROXIES).
 	// Zero fields are httpapi.DefaultRateLimits.
 	RateLimits httpapi.RateLimits
+	// PasswordWork bounds concurrent password hashing (Argon2id); zero
+	// fields are auth.DefaultWorkLimits for the default parameters.
+	// PASSWORD_HASH_CONCURRENCY sets Concurrent.
+	PasswordWork auth.WorkLimits
 	// EventAckSync makes NATS subscribers wait for each ack's confirmation
 	// (off: acks are sent asynchronously). Not read from the environment:
 	// benchmarks set it to compare.
@@ -131,6 +136,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			continue
 		}
 		c.RateLimits.TrustedProxies = append(c.RateLimits.TrustedProxies, p.Masked())
+	}
+	if v := get("PASSWORD_HASH_CONCURRENCY", ""); v != "" {
+		if c.PasswordWork.Concurrent, err = strconv.Atoi(v); err != nil || c.PasswordWork.Concurrent < 1 || c.PasswordWork.Concurrent > 256 {
+			errs = append(errs, fmt.Errorf("PASSWORD_HASH_CONCURRENCY: %q is not a whole number from 1 to 256", v))
+		}
 	}
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)

@@ -190,6 +190,7 @@ func TestLoadConfigNamesBadVariable(t *testing.T) {
 		{"database url not a url", configProdEnv.with("DATABASE_URL", "host=db user=thoughts"), "DATABASE_URL"},
 		{"metrics addr without port", configProdEnv.with("METRICS_ADDR", "localhost"), "METRICS_ADDR"},
 		{"rate limits maybe", configProdEnv.with("RATE_LIMITS", "maybe"), "RATE_LIMITS"},
+		{"password hash concurrency zero", configProdEnv.with("PASSWORD_HASH_CONCURRENCY", "0"), "PASSWORD_HASH_CONCURRENCY"},
 		{"login rate without period", configProdEnv.with("RATE_LIMIT_LOGIN_PER_IP", "20"), "RATE_LIMIT_LOGIN_PER_IP"},
 		{"write rate zero burst", configProdEnv.with("RATE_LIMIT_WRITE_PER_ACCOUNT", "0/1s"), "RATE_LIMIT_WRITE_PER_ACCOUNT"},
 		{"trusted proxy not a prefix", configProdEnv.with("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"), "TRUSTED_PROXIES"},

@@ -114,6 +114,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 	deps := app.Deps{UoW: s.UoW, Reads: postgres.NewReadModel(s.Pool)}
 	if opts.API {
 		deps.APIKeys = postgres.NewAPIKeys(s.Pool)
+		deps.Sessions = postgres.NewSessions(s.Pool)
 		secret, err := cfg.jwtSecret()
 		if err != nil {
 			return nil, err
@@ -121,7 +122,17 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 		if s.Tokens, err = auth.NewJWT(secret, cfg.JWTTTL, cfg.PublicURL); err != nil {
 			return nil, fmt.Errorf("JWT_SECRET: %w", err)
 		}
-		if deps.Hasher, err = auth.NewArgon2Hasher(auth.DefaultArgon2Params); err != nil {
+		work := auth.DefaultWorkLimits(auth.DefaultArgon2Params, auth.DefaultArgon2MemoryBudget)
+		if cfg.PasswordWork.Concurrent > 0 {
+			work.Concurrent = cfg.PasswordWork.Concurrent
+		}
+		if cfg.PasswordWork.Queue > 0 {
+			work.Queue = cfg.PasswordWork.Queue
+		}
+		if cfg.PasswordWork.Wait > 0 {
+			work.Wait = cfg.PasswordWork.Wait
+		}
+		if deps.Hasher, err = auth.NewGatedArgon2Hasher(auth.DefaultArgon2Params, auth.NewWorkGate(work)); err != nil {
 			return nil, err
 		}
 		deps.Tokens = s.Tokens

@@ -14,7 +14,7 @@ const MinSecretLen = 32
 
 // JWT issues and verifies HS256 access tokens. The algorithm is pinned:
 // tokens signed with "none" or any other algorithm are rejected, as are tokens
-// without exp, iat or sub.
+// without exp, iat, sub or sid.
 type JWT struct {
 	secret []byte
 	ttl    time.Duration
@@ -33,17 +33,28 @@ func NewJWT(secret []byte, ttl time.Duration, issuer string) (*JWT, error) {
 	return &JWT{secret: secret, ttl: ttl, issuer: issuer, now: time.Now}, nil
 }
 
-// Issue signs a token for userID, valid for the configured lifetime.
-func (j *JWT) Issue(userID uuid.UUID) (string, time.Time, error) {
+// claims are the registered claims plus sid, the session the token belongs
+// to: the token is good only while that session is live.
+type claims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid,omitempty"`
+}
+
+// Issue signs a token for userID's session sessionID, valid for the
+// configured lifetime (and only while the session is live).
+func (j *JWT) Issue(userID, sessionID uuid.UUID) (string, time.Time, error) {
+	if userID == uuid.Nil || sessionID == uuid.Nil {
+		return "", time.Time{}, errors.New("sign token: user and session are required")
+	}
 	now := j.now()
 	exp := now.Add(j.ttl)
-	claims := jwt.RegisteredClaims{
+	claims := claims{RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   userID.String(),
 		Issuer:    j.issuer,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(exp),
 		ID:        uuid.NewString(),
-	}
+	}, SessionID: sessionID.String()}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(j.secret)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("sign token: %w", err)
@@ -55,9 +66,10 @@ func (j *JWT) Issue(userID uuid.UUID) (string, time.Time, error) {
 var ErrInvalidToken = errors.New("invalid token")
 
 // Verify checks signature, algorithm, expiry and required claims, and returns
-// the user ID in sub.
-func (j *JWT) Verify(token string) (uuid.UUID, error) {
-	parsed, err := jwt.ParseWithClaims(token, &jwt.RegisteredClaims{}, func(*jwt.Token) (any, error) {
+// the user ID in sub and the session ID in sid. A token without sid (issued
+// before sessions existed) is refused: it could not be revoked.
+func (j *JWT) Verify(token string) (userID, sessionID uuid.UUID, err error) {
+	parsed, err := jwt.ParseWithClaims(token, &claims{}, func(*jwt.Token) (any, error) {
 		return j.secret, nil
 	},
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -68,15 +80,19 @@ func (j *JWT) Verify(token string) (uuid.UUID, error) {
 		jwt.WithLeeway(30*time.Second),
 	)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
-	claims, ok := parsed.Claims.(*jwt.RegisteredClaims)
-	if !ok || claims.IssuedAt == nil {
-		return uuid.Nil, fmt.Errorf("%w: missing iat", ErrInvalidToken)
+	c, ok := parsed.Claims.(*claims)
+	if !ok || c.IssuedAt == nil {
+		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: missing iat", ErrInvalidToken)
 	}
-	id, err := uuid.Parse(claims.Subject)
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("%w: bad sub", ErrInvalidToken)
+	userID, err = uuid.Parse(c.Subject)
+	if err != nil || userID == uuid.Nil {
+		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: bad sub", ErrInvalidToken)
 	}
-	return id, nil
+	sessionID, err = uuid.Parse(c.SessionID)
+	if err != nil || sessionID == uuid.Nil {
+		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: missing or bad sid", ErrInvalidToken)
+	}
+	return userID, sessionID, nil
 }

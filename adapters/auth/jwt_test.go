@@ -58,24 +58,27 @@ func encodeSegment(t *testing.T, v any) string {
 func TestJWTIssueThenVerify(t *testing.T) {
 	t.Parallel()
 	j := newTestJWT(t)
-	userID := uuid.New()
-	token, _, err := j.Issue(userID)
+	userID, sessionID := uuid.New(), uuid.New()
+	token, _, err := j.Issue(userID, sessionID)
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
-	got, err := j.Verify(token)
+	got, sid, err := j.Verify(token)
 	if err != nil {
 		t.Fatalf("Verify(issued token): %v", err)
 	}
-	if got != userID {
-		t.Errorf("Verify = %s, want %s", got, userID)
+	if got != userID || sid != sessionID {
+		t.Errorf("Verify = %s, %s; want %s, %s", got, sid, userID, sessionID)
 	}
 
 	// A second signer with the same key and issuer (another process, a
 	// restart) accepts it too.
 	again := newTestJWT(t)
-	if got, err := again.Verify(token); err != nil || got != userID {
+	if got, _, err := again.Verify(token); err != nil || got != userID {
 		t.Errorf("Verify by a second signer = %s, %v; want %s, nil", got, err, userID)
+	}
+	if _, _, err := j.Issue(userID, uuid.Nil); err == nil {
+		t.Error("Issue without a session succeeded")
 	}
 }
 
@@ -83,8 +86,9 @@ func TestJWTIssuedTokenShape(t *testing.T) {
 	t.Parallel()
 	j := newTestJWT(t)
 	userID := uuid.New()
+	sessionID := uuid.New()
 	before := time.Now().Truncate(time.Second)
-	token, exp, err := j.Issue(userID)
+	token, exp, err := j.Issue(userID, sessionID)
 	after := time.Now()
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
@@ -105,6 +109,9 @@ func TestJWTIssuedTokenShape(t *testing.T) {
 	claims := decodeSegment(t, parts[1])
 	if claims["sub"] != userID.String() {
 		t.Errorf("sub = %v, want %s", claims["sub"], userID)
+	}
+	if claims["sid"] != sessionID.String() {
+		t.Errorf("sid = %v, want %s", claims["sid"], sessionID)
 	}
 	if claims["iss"] != testIssuer {
 		t.Errorf("iss = %v, want %s", claims["iss"], testIssuer)
@@ -134,7 +141,7 @@ func TestJWTIssuedTokenShape(t *testing.T) {
 		t.Errorf("Issue returned expiry in %v, want UTC", exp.Location())
 	}
 
-	other, _, err := j.Issue(userID)
+	other, _, err := j.Issue(userID, sessionID)
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -152,6 +159,7 @@ func validClaims(sub uuid.UUID) jwt.MapClaims {
 		"iat": now.Unix(),
 		"exp": now.Add(time.Hour).Unix(),
 		"jti": uuid.NewString(),
+		"sid": uuid.NewString(),
 	}
 }
 
@@ -170,7 +178,7 @@ func TestJWTVerifyAcceptsForgedValidToken(t *testing.T) {
 	// the intended change must otherwise pass.
 	j := newTestJWT(t)
 	sub := uuid.New()
-	if got, err := j.Verify(sign(t, jwt.SigningMethodHS256, validClaims(sub), testSecret)); err != nil || got != sub {
+	if got, _, err := j.Verify(sign(t, jwt.SigningMethodHS256, validClaims(sub), testSecret)); err != nil || got != sub {
 		t.Fatalf("Verify(valid hand-signed token) = %s, %v; want %s, nil", got, err, sub)
 	}
 
@@ -178,12 +186,12 @@ func TestJWTVerifyAcceptsForgedValidToken(t *testing.T) {
 	c := validClaims(sub)
 	c["exp"] = time.Now().Add(-5 * time.Second).Unix()
 	c["iat"] = time.Now().Add(-time.Hour).Unix()
-	if _, err := j.Verify(sign(t, jwt.SigningMethodHS256, c, testSecret)); err != nil {
+	if _, _, err := j.Verify(sign(t, jwt.SigningMethodHS256, c, testSecret)); err != nil {
 		t.Errorf("Verify(token expired 5s ago) = %v, want accepted within leeway", err)
 	}
 	c = validClaims(sub)
 	c["iat"] = time.Now().Add(5 * time.Second).Unix()
-	if _, err := j.Verify(sign(t, jwt.SigningMethodHS256, c, testSecret)); err != nil {
+	if _, _, err := j.Verify(sign(t, jwt.SigningMethodHS256, c, testSecret)); err != nil {
 		t.Errorf("Verify(token issued 5s in the future) = %v, want accepted within leeway", err)
 	}
 }
@@ -197,7 +205,7 @@ func TestJWTVerifyRejects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("generate RSA key: %v", err)
 	}
-	valid, _, err := j.Issue(sub)
+	valid, _, err := j.Issue(sub, uuid.New())
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -249,6 +257,11 @@ func TestJWTVerifyRejects(t *testing.T) {
 		{"non-UUID sub", hs256(withClaim("sub", "bob"))},
 		{"numeric sub", hs256(withClaim("sub", 42))},
 		{"without iss", hs256(without("iss"))},
+		// Tokens issued before sessions existed carry no sid: refused.
+		{"without sid", hs256(without("sid"))},
+		{"empty sid", hs256(withClaim("sid", ""))},
+		{"non-UUID sid", hs256(withClaim("sid", "s1"))},
+		{"nil sid", hs256(withClaim("sid", uuid.Nil.String()))},
 		{"wrong issuer", hs256(withClaim("iss", "https://evil.example"))},
 		{"issuer with trailing slash", hs256(withClaim("iss", testIssuer+"/"))},
 		{"tampered payload", validParts[0] + "." + encodeSegment(t, validClaims(uuid.New())) + "." + validParts[2]},
@@ -267,11 +280,11 @@ func TestJWTVerifyRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := j.Verify(tt.token)
+			got, sid, err := j.Verify(tt.token)
 			if !errors.Is(err, auth.ErrInvalidToken) {
 				t.Errorf("Verify(%q) error = %v, want ErrInvalidToken", tt.token, err)
 			}
-			if got != uuid.Nil {
+			if got != uuid.Nil || sid != uuid.Nil {
 				t.Errorf("Verify(%q) = %s with its error, want uuid.Nil", tt.token, got)
 			}
 		})
@@ -286,11 +299,11 @@ func TestJWTOtherIssuerRejects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewJWT: %v", err)
 	}
-	token, _, err := a.Issue(uuid.New())
+	token, _, err := a.Issue(uuid.New(), uuid.New())
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
-	if _, err := b.Verify(token); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, _, err := b.Verify(token); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("Verify by another issuer = %v, want ErrInvalidToken", err)
 	}
 }

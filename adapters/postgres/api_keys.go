@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -109,4 +110,13 @@ func (r APIKeys) Touch(ctx context.Context, keyID uuid.UUID) error {
 		return fmt.Errorf("touch api key: %w", err)
 	}
 	return nil
+}
+
+// RevokeAll revokes every live key of userID.
+func (r APIKeys) RevokeAll(ctx context.Context, userID uuid.UUID, at time.Time) (int64, error) {
+	tag, err := r.db.Exec(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, at)
+	if err != nil {
+		return 0, fmt.Errorf("revoke api keys: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

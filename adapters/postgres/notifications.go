@@ -42,7 +42,7 @@ func (r Notifications) Add(ctx context.Context, n domain.Notification) (bool, er
 		(id, event_id, type, recipient_id, actor_id, thought_id, correlation_id, created_at)
 		SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::uuid, $6::uuid, $7::text, $8::timestamptz
 		WHERE $4::uuid <> $5::uuid
-		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid) AND EXISTS (SELECT 1 FROM users WHERE id = $5::uuid)
+		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid AND deleted_at IS NULL) AND EXISTS (SELECT 1 FROM users WHERE id = $5::uuid AND deleted_at IS NULL)
 		AND `+notBlockedEitherWay("$4::uuid", "$5::uuid")+`
 		AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM thoughts t
 			WHERE t.id = $6::uuid AND t.deleted_at IS NULL AND `+visibleTo(4)+` FOR SHARE))
@@ -67,7 +67,7 @@ func (r Notifications) AddToAuthor(ctx context.Context, n domain.Notification) (
 		SELECT $1::uuid, $2::uuid, $3::text, t.author_id, $4::uuid, t.id, $6::text, $7::timestamptz
 		FROM thoughts t
 		WHERE t.id = $5::uuid AND t.deleted_at IS NULL AND t.author_id <> $4::uuid
-		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid)
+		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid AND deleted_at IS NULL)
 		AND `+notBlockedEitherWay("t.author_id", "$4::uuid")+`
 		FOR SHARE OF t
 		ON CONFLICT (event_id, type, recipient_id) DO NOTHING`,
@@ -99,7 +99,7 @@ func (r Notifications) Thought(ctx context.Context, id uuid.UUID) (domain.Though
 
 // UserIDsByUsername resolves usernames case-insensitively.
 func (r Notifications) UserIDsByUsername(ctx context.Context, usernames []string) (map[string]uuid.UUID, error) {
-	rows, err := r.db.Query(ctx, `SELECT lower(username), id FROM users WHERE lower(username) = ANY($1::text[])`, usernames)
+	rows, err := r.db.Query(ctx, `SELECT lower(username), id FROM users WHERE lower(username) = ANY($1::text[]) AND deleted_at IS NULL`, usernames)
 	if err != nil {
 		return nil, fmt.Errorf("resolve usernames: %w", err)
 	}

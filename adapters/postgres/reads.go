@@ -115,7 +115,7 @@ func (r *ReadModel) ProfileByUsername(ctx context.Context, viewer query.Viewer, 
 		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL AND `+visibleTo(2)+`),
 		(SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted'),
 		(SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')
-		FROM users u WHERE lower(u.username) = lower($1)`, username, viewer).
+		FROM users u WHERE lower(u.username) = lower($1) AND u.deleted_at IS NULL`, username, viewer).
 		Scan(&p.ID, &p.Username, &p.DisplayName, &p.Bio, &p.Locked, &p.CreatedAt, &p.Thoughts, &p.Followers, &p.Following)
 	if err != nil {
 		return query.Profile{}, notFound(err, "user")

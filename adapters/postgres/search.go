@@ -129,7 +129,7 @@ func likePrefix(prefix string) string {
 func (r *ReadModel) SearchUsers(ctx context.Context, viewer query.Viewer, prefix string, limit, offset int) ([]query.UserSummary, error) {
 	prefix = strings.ToLower(prefix)
 	rows, err := r.pool.Query(ctx, `SELECT u.id, u.username, u.display_name FROM users u
-		WHERE (lower(u.username) LIKE $1 OR lower(u.display_name) LIKE $1)
+		WHERE (lower(u.username) LIKE $1 OR lower(u.display_name) LIKE $1) AND u.deleted_at IS NULL
 			AND `+notBlockedEitherWay("$2::uuid", "u.id")+`
 		ORDER BY lower(u.username) = $3 DESC, lower(u.username) LIKE $1 DESC, u.username
 		LIMIT $4 OFFSET $5`, likePrefix(prefix), viewer, prefix, limit, offset)

@@ -57,9 +57,11 @@ type tx struct {
 	outbox Outbox
 }
 
-func (t *tx) Users() domain.UserRepository     { return Users{db: t.ptx} }
-func (t *tx) Thoughts() command.TxThoughts     { return Thoughts{db: t.ptx, lock: true} }
-func (t *tx) APIKeys() domain.APIKeyRepository { return APIKeys{db: t.ptx} }
+func (t *tx) Users() domain.UserRepository       { return Users{db: t.ptx} }
+func (t *tx) Thoughts() command.TxThoughts       { return Thoughts{db: t.ptx, lock: true} }
+func (t *tx) APIKeys() domain.APIKeyRepository   { return APIKeys{db: t.ptx} }
+func (t *tx) Sessions() domain.SessionRepository { return Sessions{db: t.ptx} }
+func (t *tx) Accounts() command.AccountEraser    { return Accounts{db: t.ptx} }
 func (t *tx) Publish(ctx context.Context, envs ...events.Envelope) error {
 	return t.outbox.Append(ctx, t.ptx, envs...)
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -38,7 +39,7 @@ func (r Users) Create(ctx context.Context, u domain.User) error {
 
 // ByID loads a user.
 func (r Users) ByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
-	u, err := scanUser(r.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(r.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 AND deleted_at IS NULL`, id))
 	if err != nil {
 		return domain.User{}, notFound(err, "user")
 	}
@@ -47,7 +48,7 @@ func (r Users) ByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 
 // ByUsername loads a user by username, case-insensitively.
 func (r Users) ByUsername(ctx context.Context, username string) (domain.User, error) {
-	u, err := scanUser(r.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username))
+	u, err := scanUser(r.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1) AND deleted_at IS NULL`, username))
 	if err != nil {
 		return domain.User{}, notFound(err, "user")
 	}
@@ -56,10 +57,39 @@ func (r Users) ByUsername(ctx context.Context, username string) (domain.User, er
 
 // Update saves the editable profile fields.
 func (r Users) Update(ctx context.Context, u domain.User) error {
-	tag, err := r.db.Exec(ctx, `UPDATE users SET display_name = $2, bio = $3, locked = $4, updated_at = $5 WHERE id = $1`,
+	tag, err := r.db.Exec(ctx, `UPDATE users SET display_name = $2, bio = $3, locked = $4, updated_at = $5
+		WHERE id = $1 AND deleted_at IS NULL`,
 		u.ID, u.DisplayName, u.Bio, u.Locked, u.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return domain.Errorf(domain.ErrNotFound, "user not found")
+	}
+	return nil
+}
+
+// SetPassword replaces the password hash of a live account.
+func (r Users) SetPassword(ctx context.Context, id uuid.UUID, passwordHash string, at time.Time) error {
+	tag, err := r.db.Exec(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL`,
+		id, passwordHash, at)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return domain.Errorf(domain.ErrNotFound, "user not found")
+	}
+	return nil
+}
+
+// Delete scrubs a live account and marks it deleted. The row stays: its
+// username stays taken (the unique index) and its tombstones keep their
+// author. An empty password hash matches no password.
+func (r Users) Delete(ctx context.Context, id uuid.UUID, at time.Time) error {
+	tag, err := r.db.Exec(ctx, `UPDATE users SET email = '', password_hash = '', display_name = '', bio = '',
+		locked = false, updated_at = $2, deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL`, id, at)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return domain.Errorf(domain.ErrNotFound, "user not found")

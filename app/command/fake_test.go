@@ -152,6 +152,22 @@ func (f fakeUsers) ByLogin(ctx context.Context, login string) (domain.User, erro
 	}
 	return domain.User{}, domain.Errorf(domain.ErrNotFound, "user not found")
 }
+func (f fakeUsers) SetPassword(ctx context.Context, id uuid.UUID, hash string, at time.Time) error {
+	u, err := f.ByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash, u.UpdatedAt = hash, at
+	f.tx.state.users[id] = u
+	return nil
+}
+func (f fakeUsers) Delete(ctx context.Context, id uuid.UUID, _ time.Time) error {
+	if _, err := f.ByID(ctx, id); err != nil {
+		return err
+	}
+	delete(f.tx.state.users, id)
+	return nil
+}
 func (f fakeUsers) Update(ctx context.Context, u domain.User) error {
 	if _, err := f.ByID(ctx, u.ID); err != nil {
 		return err

@@ -15,13 +15,15 @@ import (
 type Login struct {
 	Login    string
 	Password string
+	Client   Client
 }
 
-// LoginHandler checks credentials and issues a token.
+// LoginHandler checks credentials, starts a session and issues its token.
 type LoginHandler struct {
 	UoW    UnitOfWork
 	Hasher PasswordHasher
 	Tokens TokenIssuer
+	Clock  Clock
 }
 
 // errBadCredentials is the one answer for an unknown user and a wrong password.
@@ -70,9 +72,13 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (AuthResult, error)
 	if !ok {
 		return AuthResult{}, errBadCredentials
 	}
-	token, exp, err := h.Tokens.Issue(u.ID)
+	var res AuthResult
+	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		res, err = startSession(ctx, tx, h.Tokens, u, cmd.Client, h.Clock())
+		return err
+	})
 	if err != nil {
-		return AuthResult{}, fmt.Errorf("issue token: %w", err)
+		return AuthResult{}, fmt.Errorf("start session of %s: %w", u.ID, err)
 	}
-	return AuthResult{Token: token, ExpiresAt: exp, User: u}, nil
+	return res, nil
 }

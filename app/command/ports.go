@@ -6,6 +6,8 @@ package command
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +27,8 @@ type Tx interface {
 	Users() domain.UserRepository
 	Thoughts() TxThoughts
 	APIKeys() domain.APIKeyRepository
+	Sessions() domain.SessionRepository
+	Accounts() AccountEraser
 	Notifications() TxNotifications
 	Interactions() domain.InteractionRepository
 	Graph() domain.GraphRepository
@@ -54,9 +58,17 @@ type PasswordHasher interface {
 	VerifyDummy(password string) error
 }
 
-// TokenIssuer issues access tokens.
+// TokenIssuer issues access tokens, each bound to a session: it is good only
+// while the session is live.
 type TokenIssuer interface {
-	Issue(userID uuid.UUID) (token string, expiresAt time.Time, err error)
+	Issue(userID, sessionID uuid.UUID) (token string, expiresAt time.Time, err error)
+}
+
+// Client is what a sign-in records of the client: shown to the account's
+// owner in their list of sessions.
+type Client struct {
+	UserAgent string
+	Addr      netip.Addr
 }
 
 // Clock returns the current time.
@@ -73,4 +85,21 @@ type AuthResult struct {
 	Token     string
 	ExpiresAt time.Time
 	User      domain.User
+	Session   domain.Session
+}
+
+// startSession stores a new session for u in tx and issues its token.
+func startSession(ctx context.Context, tx Tx, tokens TokenIssuer, u domain.User, c Client, now time.Time) (AuthResult, error) {
+	s, err := domain.NewSession(newID(), u.ID, c.UserAgent, c.Addr, now)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if err := tx.Sessions().Create(ctx, s); err != nil {
+		return AuthResult{}, err
+	}
+	token, exp, err := tokens.Issue(u.ID, s.ID)
+	if err != nil {
+		return AuthResult{}, fmt.Errorf("issue token: %w", err)
+	}
+	return AuthResult{Token: token, ExpiresAt: exp, User: u, Session: s}, nil
 }

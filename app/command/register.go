@@ -12,6 +12,7 @@ type Register struct {
 	Username string
 	Email    string
 	Password string
+	Client   Client
 }
 
 // RegisterHandler creates accounts and signs the new user in.
@@ -22,7 +23,8 @@ type RegisterHandler struct {
 	Clock  Clock
 }
 
-// Handle validates, hashes the password, stores the user and issues a token.
+// Handle validates, hashes the password, stores the user with a first
+// session and issues that session's token.
 // The password is validated first: the user is built from its hash.
 func (h RegisterHandler) Handle(ctx context.Context, cmd Register) (AuthResult, error) {
 	if err := domain.ValidatePassword(cmd.Password); err != nil {
@@ -36,15 +38,16 @@ func (h RegisterHandler) Handle(ctx context.Context, cmd Register) (AuthResult, 
 	if err != nil {
 		return AuthResult{}, err
 	}
+	var res AuthResult
 	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		return tx.Users().Create(ctx, u)
+		if err := tx.Users().Create(ctx, u); err != nil {
+			return err
+		}
+		res, err = startSession(ctx, tx, h.Tokens, u, cmd.Client, u.CreatedAt)
+		return err
 	})
 	if err != nil {
 		return AuthResult{}, fmt.Errorf("register %q: %w", cmd.Username, err)
 	}
-	token, exp, err := h.Tokens.Issue(u.ID)
-	if err != nil {
-		return AuthResult{}, fmt.Errorf("issue token: %w", err)
-	}
-	return AuthResult{Token: token, ExpiresAt: exp, User: u}, nil
+	return res, nil
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -11,11 +12,18 @@ type UserRepository interface {
 	// Create stores a new user; a taken username is ErrConflict (wrapped in a
 	// DetailedError). Email addresses need not be unique.
 	Create(ctx context.Context, u User) error
+	// ByID and ByUsername find live accounts only (not deleted ones).
 	ByID(ctx context.Context, id uuid.UUID) (User, error)
 	// ByUsername matches case-insensitively.
 	ByUsername(ctx context.Context, username string) (User, error)
 	// Update saves the editable profile fields of u.
 	Update(ctx context.Context, u User) error
+	// SetPassword replaces the user's password hash.
+	SetPassword(ctx context.Context, id uuid.UUID, passwordHash string, at time.Time) error
+	// Delete scrubs the account (email, password, profile) and marks it
+	// deleted; its row stays, so its username stays taken. The account then
+	// no longer exists for ByID and ByUsername.
+	Delete(ctx context.Context, id uuid.UUID, at time.Time) error
 }
 
 // ThoughtRepository stores thoughts (including tombstones).
@@ -42,4 +50,6 @@ type APIKeyRepository interface {
 	Revoke(ctx context.Context, userID, keyID uuid.UUID) error
 	// Touch records that the key was used.
 	Touch(ctx context.Context, keyID uuid.UUID) error
+	// RevokeAll revokes every live key of userID and returns how many.
+	RevokeAll(ctx context.Context, userID uuid.UUID, at time.Time) (int64, error)
 }

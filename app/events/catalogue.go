@@ -18,6 +18,7 @@ const (
 	TopicUnfollowed      = "follows.removed"
 	TopicUserBlocked     = "users.blocked"
 	TopicUserUnblocked   = "users.unblocked"
+	TopicUserDeleted     = "users.deleted"
 )
 
 // AllTopics lists every topic in the catalogue.
@@ -25,7 +26,7 @@ var AllTopics = []string{
 	TopicThoughtCreated, TopicThoughtUpdated, TopicThoughtDeleted,
 	TopicLikeAdded, TopicLikeRemoved, TopicBoostAdded, TopicBoostRemoved,
 	TopicFollowRequested, TopicFollowAccepted, TopicFollowRejected, TopicUnfollowed,
-	TopicUserBlocked, TopicUserUnblocked,
+	TopicUserBlocked, TopicUserUnblocked, TopicUserDeleted,
 }
 
 func init() {
@@ -42,6 +43,7 @@ func init() {
 	register[Unfollowed]()
 	register[UserBlocked]()
 	register[UserUnblocked]()
+	register[UserDeleted]()
 }
 
 // ThoughtCreated: a user posted a thought (possibly a reply).
@@ -124,6 +126,17 @@ type UserUnblocked struct {
 	BlockerID uuid.UUID `json:"blocker_id"`
 	BlockedID uuid.UUID `json:"blocked_id"`
 }
+
+// UserDeleted: a user deleted their account. Their thoughts are tombstones,
+// their follows, likes, boosts and blocks are gone, and the username stays
+// reserved (federation sends Delete(Person) for it).
+type UserDeleted struct {
+	UserID   uuid.UUID `json:"user_id"`
+	Username string    `json:"username"`
+}
+
+func (UserDeleted) EventType() string { return "UserDeleted" }
+func (UserDeleted) Topic() string     { return TopicUserDeleted }
 
 func (ThoughtCreated) EventType() string  { return "ThoughtCreated" }
 func (ThoughtUpdated) EventType() string  { return "ThoughtUpdated" }

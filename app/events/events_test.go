@@ -30,6 +30,7 @@ func TestRoundTripEveryEvent(t *testing.T) {
 		events.Unfollowed{FollowerID: a, FollowingID: b},
 		events.UserBlocked{BlockerID: a, BlockedID: b},
 		events.UserUnblocked{BlockerID: a, BlockedID: b},
+		events.UserDeleted{UserID: a, Username: "alice"},
 	}
 	topics := map[string]string{}
 	for _, ev := range all {

@@ -60,6 +60,7 @@ type ReadModel interface {
 	ThoughtContextReads
 	UserThoughtsReads
 	APIKeysReads
+	SessionsReads
 	NotificationsReads
 	NotificationReads
 	UnreadNotificationsCountReads

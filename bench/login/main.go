@@ -1,6 +1,7 @@
 // Command login measures what a burst of sign-ins does to the server (issue
 // 9): it runs the real HTTP API in this process, against its own database,
-// with production Argon2id parameters, sends -logins sign-ins at concurrency
+// built by the composition root as `thoughts api` is, with production Argon2id
+// parameters, sends -logins sign-ins at concurrency
 // -concurrency while a prober reads GET /api/v1/users/{name} in a loop, and
 // reports the process's peak RSS and the prober's latency percentiles. With
 // -gate=off password work is unbounded, as before the gate existed, for the
@@ -31,15 +32,11 @@ import (
 	"sync"
 	"time"
 
-	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/auth"
-	"github.com/thoughts-project/thoughts/adapters/outbox"
-	"github.com/thoughts-project/thoughts/adapters/postgres"
-	"github.com/thoughts-project/thoughts/app"
 	"github.com/thoughts-project/thoughts/ports/httpapi"
+	"github.com/thoughts-project/thoughts/service"
 )
 
 const (
@@ -83,11 +80,10 @@ func run(ctx context.Context, logins, concurrency int, gateMode, outDir string) 
 	if dsn == "" {
 		dsn = "postgres://thoughts:thoughts@127.0.0.1:5432/thoughts?sslmode=disable"
 	}
-	pool, err := freshDatabase(ctx, dsn)
+	dbURL, err := freshDatabase(ctx, dsn)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
 
 	params := auth.DefaultArgon2Params
 	limits := auth.DefaultWorkLimits(params, auth.DefaultArgon2MemoryBudget)
@@ -98,21 +94,22 @@ func run(ctx context.Context, logins, concurrency int, gateMode, outDir string) 
 	default:
 		return fmt.Errorf("-gate must be on or off, not %q", gateMode)
 	}
-	hasher, err := auth.NewGatedArgon2Hasher(params, auth.NewWorkGate(limits))
+	// The API as `thoughts api` builds it (service.Open), on the benchmark's
+	// database, with the gate under test and rate limits off.
+	cfg := service.Config{
+		DatabaseURL: dbURL, EventsBackend: "postgres", PublicURL: "http://bench.test", DataDir: os.TempDir(),
+		JWTSecret: []byte("bench-login-secret-bench-login-secret-0123"), JWTTTL: time.Hour, ShutdownTimeout: 10 * time.Second,
+		RateLimits: httpapi.RateLimits{Disabled: true}, PasswordWork: limits,
+	}
+	svc, err := service.Open(ctx, cfg, slog.New(slog.DiscardHandler), service.Options{API: true})
 	if err != nil {
 		return err
 	}
-	tokens, err := auth.NewJWT([]byte("bench-login-secret-bench-login-secret-0123"), time.Hour, "http://bench.test")
+	defer svc.Close()
+	api, err := svc.APIHandler()
 	if err != nil {
 		return err
 	}
-	uow, err := postgres.NewUnitOfWork(pool, outbox.New(outbox.Forward, nil))
-	if err != nil {
-		return err
-	}
-	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(pool)})
-	api := httpapi.New(httpapi.Config{App: application, Tokens: tokens, PublicURL: "http://bench.test",
-		Logger: slog.New(slog.DiscardHandler), RateLimits: httpapi.RateLimits{Disabled: true}})
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency + 1}}
@@ -234,33 +231,25 @@ func rssMiB(field string) float64 {
 }
 
 // freshDatabase drops and recreates the bench database and migrates it.
-func freshDatabase(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+func freshDatabase(ctx context.Context, dsn string) (string, error) {
 	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("connect (run ./scripts/dev-postgres.sh): %w", err)
+		return "", fmt.Errorf("connect (run ./scripts/dev-postgres.sh): %w", err)
 	}
 	defer admin.Close(ctx)
 	for _, q := range []string{`DROP DATABASE IF EXISTS ` + benchDB + ` WITH (FORCE)`, `CREATE DATABASE ` + benchDB} {
 		if _, err := admin.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("%s: %w", q, err)
+			return "", fmt.Errorf("%s: %w", q, err)
 		}
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	u.Path = "/" + benchDB
-	pool, err := postgres.Connect(ctx, u.String())
-	if err != nil {
-		return nil, err
+	cfg := service.Config{DatabaseURL: u.String()}
+	if err := service.Migrate(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
+		return "", err
 	}
-	if err := postgres.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	if err := outbox.InitSchema(ctx, wsql.BeginnerFromPgx(pool), nil); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return pool, nil
+	return u.String(), nil
 }

@@ -36,10 +36,10 @@ type bench struct {
 	log     *slog.Logger
 }
 
-func newBench(o options, base string, signer *auth.JWT, fx fixtures, log *slog.Logger) (*bench, error) {
+func newBench(o options, base string, signer *auth.JWT, sessions map[uuid.UUID]uuid.UUID, fx fixtures, log *slog.Logger) (*bench, error) {
 	b := &bench{o: o, base: base, client: newClient(), fx: fx, log: log}
 	for _, u := range fx.users {
-		tok, _, err := signer.Issue(u)
+		tok, _, err := signer.Issue(u, sessions[u])
 		if err != nil {
 			return nil, fmt.Errorf("mint token: %w", err)
 		}

@@ -187,3 +187,30 @@ func shareOneSigningKey(ctx context.Context, pool *pgxpool.Pool) (int64, error) 
 	}
 	return tag.RowsAffected(), nil
 }
+
+// benchUserAgent marks the sessions the benchmark starts, so a later run can
+// remove them.
+const benchUserAgent = "bench/social"
+
+// startSessions starts one session for each user (access tokens are good
+// only for a live session) and returns their IDs by user. The previous
+// run's sessions are removed first.
+func startSessions(ctx context.Context, pool *pgxpool.Pool, users []uuid.UUID) (map[uuid.UUID]uuid.UUID, error) {
+	if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE user_agent = $1`, benchUserAgent); err != nil {
+		return nil, fmt.Errorf("remove earlier runs' sessions: %w", err)
+	}
+	ids := make([]uuid.UUID, len(users))
+	for i := range ids {
+		ids[i] = uuid.Must(uuid.NewV7())
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at, user_agent)
+		SELECT s, u, now(), now(), $3 FROM unnest($1::uuid[], $2::uuid[]) AS x (s, u)`, ids, users, benchUserAgent)
+	if err != nil {
+		return nil, fmt.Errorf("start sessions: %w", err)
+	}
+	out := make(map[uuid.UUID]uuid.UUID, len(users))
+	for i, u := range users {
+		out[u] = ids[i]
+	}
+	return out, nil
+}

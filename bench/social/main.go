@@ -146,6 +146,10 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	} else if n > 0 {
 		log.Info("gave keyless users one shared signing key", "users", n)
 	}
+	sessions, err := startSessions(ctx, pool, fx.users)
+	if err != nil {
+		return err
+	}
 	pgVersion := ""
 	_ = pool.QueryRow(ctx, `SHOW server_version`).Scan(&pgVersion)
 	pool.Close()
@@ -159,7 +163,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	b, err := newBench(o, api.BaseURL, tokens, fx, log)
+	b, err := newBench(o, api.BaseURL, tokens, sessions, fx, log)
 	if err != nil {
 		return err
 	}

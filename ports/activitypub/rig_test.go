@@ -93,7 +93,8 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	reads := postgres.NewReadModel(db.Pool)
-	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: reads})
+	application := app.New(app.Deps{UoW: uow, Hasher: hasher, Tokens: tokens, Reads: reads,
+		APIKeys: postgres.NewAPIKeys(db.Pool), Sessions: postgres.NewSessions(db.Pool)})
 	gen := &fixedKeys{}
 	fed := app.NewFederation(app.FederationDeps{Reads: reads, Keys: postgres.NewActorKeys(db.Pool), Generator: gen})
 	logger := slog.New(slog.DiscardHandler)

@@ -103,7 +103,8 @@ func TestAuthFailures(t *testing.T) {
 	rig := apitest.New(t)
 	u := rig.Register("dave")
 	now := time.Now()
-	valid := jwt.MapClaims{"sub": u.ID, "iss": apitest.Issuer, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	sid := apitest.SessionID(t, u.Token)
+	valid := jwt.MapClaims{"sub": u.ID, "sid": sid, "iss": apitest.Issuer, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 	without := func(k string) jwt.MapClaims {
 		c := jwt.MapClaims{}
 		for kk, v := range valid {
@@ -118,17 +119,20 @@ func TestAuthFailures(t *testing.T) {
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	tokens := map[string]string{
-		"alg none":      seg(map[string]string{"alg": "none", "typ": "JWT"}) + "." + seg(valid) + ".",
-		"HS512":         forge(t, jwt.SigningMethodHS512, apitest.Secret, valid),
-		"wrong key":     forge(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-0123456789"), valid),
-		"expired":       forge(t, jwt.SigningMethodHS256, apitest.Secret, jwt.MapClaims{"sub": u.ID, "iss": apitest.Issuer, "iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()}),
-		"no exp":        forge(t, jwt.SigningMethodHS256, apitest.Secret, without("exp")),
-		"no iat":        forge(t, jwt.SigningMethodHS256, apitest.Secret, without("iat")),
-		"no sub":        forge(t, jwt.SigningMethodHS256, apitest.Secret, without("sub")),
-		"unknown user":  forge(t, jwt.SigningMethodHS256, apitest.Secret, jwt.MapClaims{"sub": uuid.NewString(), "iss": apitest.Issuer, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}),
-		"garbage":       "not.a.token",
-		"unknown key":   "thk_" + strings.Repeat("0", 32) + "_" + strings.Repeat("A", 43),
-		"malformed key": "thk_nope",
+		"alg none":     seg(map[string]string{"alg": "none", "typ": "JWT"}) + "." + seg(valid) + ".",
+		"HS512":        forge(t, jwt.SigningMethodHS512, apitest.Secret, valid),
+		"wrong key":    forge(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-0123456789"), valid),
+		"expired":      forge(t, jwt.SigningMethodHS256, apitest.Secret, jwt.MapClaims{"sub": u.ID, "iss": apitest.Issuer, "iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()}),
+		"no exp":       forge(t, jwt.SigningMethodHS256, apitest.Secret, without("exp")),
+		"no iat":       forge(t, jwt.SigningMethodHS256, apitest.Secret, without("iat")),
+		"no sub":       forge(t, jwt.SigningMethodHS256, apitest.Secret, without("sub")),
+		"unknown user": forge(t, jwt.SigningMethodHS256, apitest.Secret, jwt.MapClaims{"sub": uuid.NewString(), "sid": sid, "iss": apitest.Issuer, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}),
+		// Issued before sessions existed: no sid, refused (README, "Sessions").
+		"no sid":          forge(t, jwt.SigningMethodHS256, apitest.Secret, without("sid")),
+		"unknown session": forge(t, jwt.SigningMethodHS256, apitest.Secret, jwt.MapClaims{"sub": u.ID, "sid": uuid.NewString(), "iss": apitest.Issuer, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}),
+		"garbage":         "not.a.token",
+		"unknown key":     "thk_" + strings.Repeat("0", 32) + "_" + strings.Repeat("A", 43),
+		"malformed key":   "thk_nope",
 	}
 	for name, token := range tokens {
 		t.Run(name, func(t *testing.T) {

@@ -2,12 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -15,11 +11,16 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
-type userKey struct{}
+type credentialKey struct{}
+
+func credentialFrom(ctx context.Context) (credential, bool) {
+	c, ok := ctx.Value(credentialKey{}).(credential)
+	return c, ok
+}
 
 func userFrom(ctx context.Context) (uuid.UUID, bool) {
-	id, ok := ctx.Value(userKey{}).(uuid.UUID)
-	return id, ok
+	c, ok := credentialFrom(ctx)
+	return c.userID, ok
 }
 
 // viewer returns the authenticated user or nil for an anonymous request.
@@ -33,6 +34,9 @@ func viewer(r *http.Request) *uuid.UUID {
 // credential is whom a request acts for, and through what.
 type credential struct {
 	userID uuid.UUID
+	// sessionID is the session of an access token (JWT); uuid.Nil for an
+	// API key.
+	sessionID uuid.UUID
 	// key is the API key used, nil for a session token (which may do
 	// anything its user may).
 	key *domain.APIKey
@@ -54,6 +58,10 @@ func (c credential) permits(r *http.Request) error {
 	return nil
 }
 
+// errBadToken is the one answer for every access token refused: forged,
+// expired, without a session, of a revoked session or a deleted account.
+var errBadToken = domain.Errorf(domain.ErrUnauthenticated, "invalid or expired token")
+
 // authenticate resolves the bearer credential, if any. A credential that is
 // present but invalid is an error even on routes that allow anonymous access.
 func (s *Server) authenticate(r *http.Request) (credential, bool, error) {
@@ -73,58 +81,25 @@ func (s *Server) authenticate(r *http.Request) (credential, bool, error) {
 		}
 		return credential{userID: k.UserID, key: &k}, true, nil
 	}
-	id, err := s.tokens.Verify(token)
+	// A token without a session (issued before sessions existed) is
+	// refused by Verify: it could not be revoked.
+	userID, sessionID, err := s.tokens.Verify(token)
 	if err != nil {
-		return credential{}, false, domain.Errorf(domain.ErrUnauthenticated, "invalid or expired token")
+		return credential{}, false, errBadToken
 	}
-	// A validly signed token for an account that no longer exists is no credential.
-	if s.known.has(id) {
-		return credential{userID: id}, true, nil
+	live, gen := s.sessions.live(userID, sessionID)
+	if !live {
+		live, err = s.app.Commands.AuthenticateSession.Handle(r.Context(),
+			command.AuthenticateSession{UserID: userID, SessionID: sessionID})
+		if err != nil {
+			return credential{}, false, err
+		}
+		if !live {
+			return credential{}, false, errBadToken
+		}
+		s.sessions.add(userID, sessionID, gen)
 	}
-	if _, err := s.app.Queries.Me.Handle(r.Context(), id); errors.Is(err, domain.ErrNotFound) {
-		return credential{}, false, domain.Errorf(domain.ErrUnauthenticated, "invalid or expired token")
-	} else if err != nil {
-		return credential{}, false, err
-	}
-	s.known.add(id)
-	return credential{userID: id}, true, nil
-}
-
-// knownUsers remembers for a short while the users whose tokens were found to
-// belong to an existing account, so that a client's stream of requests does
-// not look its account up once per request (a round trip and a query on
-// every call; ~10% of the work of liking a thought). Only existence is
-// cached, never a refusal. The price: an account removed from the database
-// keeps working with its tokens for up to knownUserTTL (Thoughts has no
-// account deletion today).
-type knownUsers struct {
-	until sync.Map // uuid.UUID -> time.Time
-	n     atomic.Int64
-	now   func() time.Time
-}
-
-const (
-	knownUserTTL = time.Minute
-	// maxKnownUsers bounds the memory (~100 bytes an entry): past it the
-	// cache starts over.
-	maxKnownUsers = 100_000
-)
-
-func newKnownUsers() *knownUsers { return &knownUsers{now: time.Now} }
-
-func (k *knownUsers) has(id uuid.UUID) bool {
-	v, ok := k.until.Load(id)
-	return ok && k.now().Before(v.(time.Time))
-}
-
-func (k *knownUsers) add(id uuid.UUID) {
-	if k.n.Load() >= maxKnownUsers {
-		k.until.Clear()
-		k.n.Store(0)
-	}
-	if _, loaded := k.until.Swap(id, k.now().Add(knownUserTTL)); !loaded {
-		k.n.Add(1)
-	}
+	return credential{userID: userID, sessionID: sessionID}, true, nil
 }
 
 // authed requires a valid credential, with the scope the request needs if
@@ -133,9 +108,10 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return s.requireCredential(h, false)
 }
 
-// sessionOnly is authed for the routes that manage credentials (API keys):
-// an API key, whatever its scopes, is refused, so a leaked key cannot mint
-// successors or revoke its owner's other keys.
+// sessionOnly is authed for the routes that manage credentials and the
+// account (API keys, sessions, password, deletion): an API key, whatever its
+// scopes, is refused, so a leaked key cannot mint successors, revoke its
+// owner's other credentials, change the password or delete the account.
 func (s *Server) sessionOnly(h http.HandlerFunc) http.HandlerFunc {
 	return s.requireCredential(h, true)
 }
@@ -152,7 +128,7 @@ func (s *Server) requireCredential(h http.HandlerFunc, sessionOnly bool) http.Ha
 			return
 		}
 		if sessionOnly && cred.key != nil {
-			writeError(w, r, s.log, domain.Errorf(domain.ErrForbidden, "API keys cannot manage API keys; use a signed-in session's token"))
+			writeError(w, r, s.log, domain.Errorf(domain.ErrForbidden, "API keys cannot manage API keys, sessions, the password or the account; use a signed-in session's token"))
 			return
 		}
 		if err := cred.permits(r); err != nil {
@@ -164,7 +140,7 @@ func (s *Server) requireCredential(h http.HandlerFunc, sessionOnly bool) http.Ha
 				return
 			}
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, cred.userID)))
+		h(w, r.WithContext(context.WithValue(r.Context(), credentialKey{}, cred)))
 	}
 }
 
@@ -182,7 +158,7 @@ func (s *Server) optional(h http.HandlerFunc) http.HandlerFunc {
 				writeError(w, r, s.log, err)
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), userKey{}, cred.userID))
+			r = r.WithContext(context.WithValue(r.Context(), credentialKey{}, cred))
 		}
 		h(w, r)
 	}
@@ -191,4 +167,10 @@ func (s *Server) optional(h http.HandlerFunc) http.HandlerFunc {
 func mustUser(r *http.Request) uuid.UUID {
 	id, _ := userFrom(r.Context())
 	return id
+}
+
+// mustCredential is the credential of a request that passed requireCredential.
+func mustCredential(r *http.Request) credential {
+	c, _ := credentialFrom(r.Context())
+	return c
 }

@@ -32,7 +32,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	res, err := s.app.Commands.Register.Handle(r.Context(), command.Register{Username: req.Username, Email: req.Email, Password: req.Password})
+	res, err := s.app.Commands.Register.Handle(r.Context(), command.Register{
+		Username: req.Username, Email: req.Email, Password: req.Password, Client: s.client(r)})
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -60,7 +61,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := s.app.Commands.Login.Handle(r.Context(), command.Login{Login: login, Password: req.Password})
+	res, err := s.app.Commands.Login.Handle(r.Context(), command.Login{Login: login, Password: req.Password, Client: s.client(r)})
 	if !errors.Is(err, domain.ErrUnauthenticated) {
 		taken.refund(s.limits.loginAccount) // only failed guesses count against an account
 	}

@@ -18,6 +18,9 @@ func TestHTTPErrors(t *testing.T) {
 	expectProblem(t, rig.Post("/api/v1/thoughts", u.Token, `{"content": "x"`), 400)
 	expectProblem(t, rig.Post("/api/v1/thoughts", u.Token, `{"content": "x"} {"content": "y"}`), 400)
 	expectProblem(t, rig.Post("/api/v1/thoughts", u.Token, `[1,2]`), 400)
+	// null decodes into any struct as nothing at all (FuzzDecodeJSON).
+	expectProblem(t, rig.Post("/api/v1/thoughts", u.Token, `null`), 400)
+	expectProblem(t, rig.Patch("/api/v1/me", u.Token, ` null`), 400)
 	expectProblem(t, rig.Post("/api/v1/thoughts", u.Token, ``), 400)
 	expectProblem(t, rig.Post("/api/v1/thoughts", u.Token, `{"content": "x", "extra": 1}`), 400)
 	expectProblem(t, rig.Do(apitest.Request{Method: "POST", Path: "/api/v1/thoughts", Token: u.Token, Body: `content=x`,

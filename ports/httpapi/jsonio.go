@@ -55,6 +55,11 @@ func decodeJSON(r *http.Request, dst any) error {
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return badRequest(ProblemMalformedJSON, "request body must contain a single JSON object")
 	}
+	// The decoder takes null for any struct and leaves it as it was: a
+	// "null" body would pass as an empty object (found by FuzzDecodeJSON).
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return badRequest(ProblemMalformedJSON, "request body must be a JSON object")
+	}
 	if field, bad := invalidTextField(body); bad {
 		return domain.Invalid(field, "must be valid UTF-8 text (no invalid bytes or unpaired surrogate escapes)")
 	}

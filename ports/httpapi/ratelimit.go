@@ -102,6 +102,10 @@ type limiters struct {
 	trusted                        []netip.Prefix
 	loginIP, loginAccount          *limiterSet
 	registerIP, writeIP, writeUser *limiterSet
+	// passwordUser counts wrong passwords given to a password change or an
+	// account deletion, per account, at the rate of LoginPerAccount: a
+	// stolen session token must not become an oracle for the password.
+	passwordUser *limiterSet
 }
 
 func newLimiters(cfg RateLimits) *limiters {
@@ -117,6 +121,7 @@ func newLimiters(cfg RateLimits) *limiters {
 		registerIP:   set(cfg.RegisterPerIP),
 		writeIP:      set(cfg.WritePerIP),
 		writeUser:    set(cfg.WritePerAccount),
+		passwordUser: set(cfg.LoginPerAccount),
 	}
 }
 
@@ -271,9 +276,23 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, keys ...limitKe
 }
 
 // clientKey is the limit key of the request's client: its address, or the
-// /64 of an IPv6 one. Behind a trusted proxy it is the right-most address of
-// X-Forwarded-For that is not itself a trusted proxy.
+// /64 of an IPv6 one (see clientAddr).
 func (s *Server) clientKey(r *http.Request) string {
+	addr := s.clientAddr(r)
+	if !addr.IsValid() {
+		return r.RemoteAddr
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// clientAddr is the request's client address: the peer, or behind a trusted
+// proxy the right-most address of X-Forwarded-For that is not itself a
+// trusted proxy. It is invalid if the peer address cannot be parsed.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
 	addr := peerAddr(r.RemoteAddr)
 	if addr.IsValid() && s.trustedProxy(addr) {
 		hops := r.Header.Values("X-Forwarded-For")
@@ -292,17 +311,13 @@ func (s *Server) clientKey(r *http.Request) string {
 			}
 		}
 	}
-	if !addr.IsValid() {
-		return r.RemoteAddr
-	}
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		return p.String()
-	}
-	return addr.String()
+	return addr
 }
 
 func (s *Server) trustedProxy(a netip.Addr) bool {
+	if s.limits == nil {
+		return false
+	}
 	for _, p := range s.limits.trusted {
 		if p.Contains(a) {
 			return true
@@ -338,4 +353,15 @@ func (s *Server) writeKeys(r *http.Request, userID string) []limitKey {
 		return nil
 	}
 	return []limitKey{{s.limits.writeIP, s.clientKey(r)}, {s.limits.writeUser, userID}}
+}
+
+// passwordKeys are the limits of a request that checks account userID's
+// password while signed in (password change, account deletion): the
+// address's sign-in budget, since each costs a password hash, and wrong
+// passwords per account.
+func (s *Server) passwordKeys(r *http.Request, userID string) []limitKey {
+	if s.limits.disabled {
+		return nil
+	}
+	return []limitKey{{s.limits.loginIP, s.clientKey(r)}, {s.limits.passwordUser, userID}}
 }

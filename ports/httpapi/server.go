@@ -14,9 +14,11 @@ import (
 	"github.com/thoughts-project/thoughts/app"
 )
 
-// TokenVerifier checks an access token and returns its user.
+// TokenVerifier checks an access token's signature, expiry and claims and
+// returns its user and session (whether the session is live is the API's
+// check).
 type TokenVerifier interface {
-	Verify(token string) (uuid.UUID, error)
+	Verify(token string) (userID, sessionID uuid.UUID, err error)
 }
 
 // Config is what the API needs besides the application.
@@ -41,24 +43,65 @@ type Config struct {
 
 // Server holds the API's handlers.
 type Server struct {
-	app    app.Application
-	tokens TokenVerifier
-	log    *slog.Logger
-	public string
-	ready  func(ctx context.Context) error
-	router *mux.Router
-	known  *knownUsers // see auth.go
-	limits *limiters   // see ratelimit.go
+	app      app.Application
+	tokens   TokenVerifier
+	log      *slog.Logger
+	public   string
+	ready    func(ctx context.Context) error
+	router   *mux.Router
+	sessions *sessionCache // see session_cache.go
+	limits   *limiters     // see ratelimit.go
+	access   map[string]Access
 }
 
 // API is the HTTP handler of the whole API.
 type API struct {
 	http.Handler
 	router *mux.Router
+	access map[string]Access
 }
 
-// Route is one registered method and path template.
-type Route struct{ Method, Path string }
+// Access is what a route asks of a request's credentials.
+type Access int
+
+// The kinds of access. Every route of the API is registered with one, and
+// Routes reports it, so tests can hold each route to its kind.
+const (
+	// AccessOther: a route added by another port (Config.Routes); the API
+	// does not know what it asks.
+	AccessOther Access = iota
+	// AccessPublic: credentials are not looked at (sign-in, health).
+	AccessPublic
+	// AccessOptional: anonymous, or any valid credential (an API key needs
+	// the read scope); an invalid credential is refused.
+	AccessOptional
+	// AccessCredential: a valid session token, or an API key with the scope
+	// of the method (read for GET and HEAD, write otherwise).
+	AccessCredential
+	// AccessSession: a valid session token; API keys are refused whatever
+	// their scopes (managing keys, sessions, the password, the account).
+	AccessSession
+)
+
+func (a Access) String() string {
+	switch a {
+	case AccessPublic:
+		return "public"
+	case AccessOptional:
+		return "optional"
+	case AccessCredential:
+		return "credential"
+	case AccessSession:
+		return "session"
+	}
+	return "other"
+}
+
+// Route is one registered method and path template, and its access.
+type Route struct {
+	Method, Path string
+	Access       Access
+}
 
 // Routes lists every registered method and path template.
 func (a *API) Routes() []Route {
@@ -70,7 +113,7 @@ func (a *API) Routes() []Route {
 		}
 		methods, _ := route.GetMethods()
 		for _, m := range methods {
-			out = append(out, Route{Method: m, Path: path})
+			out = append(out, Route{Method: m, Path: path, Access: a.access[m+" "+path]})
 		}
 		return nil
 	})
@@ -83,63 +126,67 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready,
-		known: newKnownUsers(), limits: newLimiters(cfg.RateLimits)}
+		sessions: newSessionCache(), limits: newLimiters(cfg.RateLimits), access: map[string]Access{}}
 	r := mux.NewRouter()
 	s.router = r
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 
-	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	s.routeAll(AccessPublic, []string{http.MethodGet, http.MethodHead}, "/healthz", s.healthz)
+	s.routeAll(AccessPublic, []string{http.MethodGet, http.MethodHead}, "/readyz", s.readyz)
 
 	// Full paths on one router rather than a subrouter: mux answers a wrong
 	// method on a subrouter's route with 404 instead of 405.
-	api := prefixed{r, "/api/v1"}
-	api.HandleFunc("/openapi.json", s.openapi).Methods(http.MethodGet)
-	api.HandleFunc("/auth/register", s.register).Methods(http.MethodPost)
-	api.HandleFunc("/auth/login", s.login).Methods(http.MethodPost)
+	s.route(AccessPublic, http.MethodGet, "/api/v1/openapi.json", s.openapi)
+	s.route(AccessPublic, http.MethodPost, "/api/v1/auth/register", s.register)
+	s.route(AccessPublic, http.MethodPost, "/api/v1/auth/login", s.login)
+	s.route(AccessSession, http.MethodPost, "/api/v1/auth/logout", s.logout)
 
-	api.HandleFunc("/me", s.authed(s.getMe)).Methods(http.MethodGet)
-	api.HandleFunc("/me", s.authed(s.patchMe)).Methods(http.MethodPatch)
-	api.HandleFunc("/me/api_keys", s.sessionOnly(s.listAPIKeys)).Methods(http.MethodGet)
-	api.HandleFunc("/me/api_keys", s.sessionOnly(s.createAPIKey)).Methods(http.MethodPost)
-	api.HandleFunc("/me/api_keys/{id}", s.sessionOnly(s.revokeAPIKey)).Methods(http.MethodDelete)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/me", s.getMe)
+	s.route(AccessCredential, http.MethodPatch, "/api/v1/me", s.patchMe)
+	s.route(AccessSession, http.MethodDelete, "/api/v1/me", s.deleteMe)
+	s.route(AccessSession, http.MethodPost, "/api/v1/me/password", s.changePassword)
+	s.route(AccessSession, http.MethodGet, "/api/v1/me/sessions", s.listSessions)
+	s.route(AccessSession, http.MethodDelete, "/api/v1/me/sessions/{id}", s.revokeSession)
+	s.route(AccessSession, http.MethodGet, "/api/v1/me/api_keys", s.listAPIKeys)
+	s.route(AccessSession, http.MethodPost, "/api/v1/me/api_keys", s.createAPIKey)
+	s.route(AccessSession, http.MethodDelete, "/api/v1/me/api_keys/{id}", s.revokeAPIKey)
 
-	api.HandleFunc("/users/{username}", s.optional(s.getUser)).Methods(http.MethodGet)
-	api.HandleFunc("/users/{username}/thoughts", s.optional(s.userThoughts)).Methods(http.MethodGet)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/users/{username}", s.getUser)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/users/{username}/thoughts", s.userThoughts)
 
-	api.HandleFunc("/thoughts", s.authed(s.postThought)).Methods(http.MethodPost)
-	api.HandleFunc("/thoughts/{id}", s.optional(s.getThought)).Methods(http.MethodGet)
-	api.HandleFunc("/thoughts/{id}", s.authed(s.editThought)).Methods(http.MethodPatch)
-	api.HandleFunc("/thoughts/{id}", s.authed(s.deleteThought)).Methods(http.MethodDelete)
-	api.HandleFunc("/thoughts/{id}/context", s.optional(s.thoughtContext)).Methods(http.MethodGet)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/thoughts", s.postThought)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/thoughts/{id}", s.getThought)
+	s.route(AccessCredential, http.MethodPatch, "/api/v1/thoughts/{id}", s.editThought)
+	s.route(AccessCredential, http.MethodDelete, "/api/v1/thoughts/{id}", s.deleteThought)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/thoughts/{id}/context", s.thoughtContext)
 
-	api.HandleFunc("/notifications", s.authed(s.listNotifications)).Methods(http.MethodGet)
-	api.HandleFunc("/notifications/unread_count", s.authed(s.unreadNotificationsCount)).Methods(http.MethodGet)
-	api.HandleFunc("/notifications/read-all", s.authed(s.readAllNotifications)).Methods(http.MethodPost)
-	api.HandleFunc("/notifications/{id}/read", s.authed(s.readNotification)).Methods(http.MethodPost)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/notifications", s.listNotifications)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/notifications/unread_count", s.unreadNotificationsCount)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/notifications/read-all", s.readAllNotifications)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/notifications/{id}/read", s.readNotification)
 
-	api.HandleFunc("/thoughts/{id}/like", s.authed(s.likeThought)).Methods(http.MethodPost)
-	api.HandleFunc("/thoughts/{id}/like", s.authed(s.unlikeThought)).Methods(http.MethodDelete)
-	api.HandleFunc("/thoughts/{id}/boost", s.authed(s.boostThought)).Methods(http.MethodPost)
-	api.HandleFunc("/thoughts/{id}/boost", s.authed(s.unboostThought)).Methods(http.MethodDelete)
-	api.HandleFunc("/thoughts/{id}/liked_by", s.optional(s.likedBy)).Methods(http.MethodGet)
-	api.HandleFunc("/thoughts/{id}/boosted_by", s.optional(s.boostedBy)).Methods(http.MethodGet)
-	api.HandleFunc("/users/{username}/follow", s.authed(s.followUser)).Methods(http.MethodPost)
-	api.HandleFunc("/users/{username}/follow", s.authed(s.unfollowUser)).Methods(http.MethodDelete)
-	api.HandleFunc("/users/{username}/followers", s.optional(s.followers)).Methods(http.MethodGet)
-	api.HandleFunc("/users/{username}/following", s.optional(s.following)).Methods(http.MethodGet)
-	api.HandleFunc("/users/{username}/block", s.authed(s.blockUser)).Methods(http.MethodPost)
-	api.HandleFunc("/users/{username}/block", s.authed(s.unblockUser)).Methods(http.MethodDelete)
-	api.HandleFunc("/follow_requests", s.authed(s.followRequests)).Methods(http.MethodGet)
-	api.HandleFunc("/follow_requests/{username}/accept", s.authed(s.acceptFollowRequest)).Methods(http.MethodPost)
-	api.HandleFunc("/follow_requests/{username}/reject", s.authed(s.rejectFollowRequest)).Methods(http.MethodPost)
-	api.HandleFunc("/blocks", s.authed(s.blocks)).Methods(http.MethodGet)
-	api.HandleFunc("/me/top_friends", s.authed(s.getTopFriends)).Methods(http.MethodGet)
-	api.HandleFunc("/me/top_friends", s.authed(s.putTopFriends)).Methods(http.MethodPut)
-	api.HandleFunc("/tags/{tag}", s.optional(s.tagThoughts)).Methods(http.MethodGet)
-	api.HandleFunc("/feed", s.authed(s.feed)).Methods(http.MethodGet)
-	api.HandleFunc("/search", s.optional(s.search)).Methods(http.MethodGet)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/thoughts/{id}/like", s.likeThought)
+	s.route(AccessCredential, http.MethodDelete, "/api/v1/thoughts/{id}/like", s.unlikeThought)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/thoughts/{id}/boost", s.boostThought)
+	s.route(AccessCredential, http.MethodDelete, "/api/v1/thoughts/{id}/boost", s.unboostThought)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/thoughts/{id}/liked_by", s.likedBy)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/thoughts/{id}/boosted_by", s.boostedBy)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/users/{username}/follow", s.followUser)
+	s.route(AccessCredential, http.MethodDelete, "/api/v1/users/{username}/follow", s.unfollowUser)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/users/{username}/followers", s.followers)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/users/{username}/following", s.following)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/users/{username}/block", s.blockUser)
+	s.route(AccessCredential, http.MethodDelete, "/api/v1/users/{username}/block", s.unblockUser)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/follow_requests", s.followRequests)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/follow_requests/{username}/accept", s.acceptFollowRequest)
+	s.route(AccessCredential, http.MethodPost, "/api/v1/follow_requests/{username}/reject", s.rejectFollowRequest)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/blocks", s.blocks)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/me/top_friends", s.getTopFriends)
+	s.route(AccessCredential, http.MethodPut, "/api/v1/me/top_friends", s.putTopFriends)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/tags/{tag}", s.tagThoughts)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/feed", s.feed)
+	s.route(AccessOptional, http.MethodGet, "/api/v1/search", s.search)
 
 	for _, add := range cfg.Routes {
 		add(r)
@@ -152,16 +199,32 @@ func New(cfg Config) *API {
 	// Outermost first: correlation ID (so every later log line has it), the
 	// security headers (on every answer, a panic's included), then access
 	// log, panic recovery and the body limit.
-	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(h))))), router: r}
+	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(h))))),
+		router: r, access: s.access}
 }
 
-type prefixed struct {
-	r      *mux.Router
-	prefix string
+// route registers h for method and path behind the authentication its
+// access asks for, and records the access for Routes.
+func (s *Server) route(access Access, method, path string, h http.HandlerFunc) {
+	s.routeAll(access, []string{method}, path, h)
 }
 
-func (p prefixed) HandleFunc(path string, h http.HandlerFunc) *mux.Route {
-	return p.r.HandleFunc(p.prefix+path, h)
+func (s *Server) routeAll(access Access, methods []string, path string, h http.HandlerFunc) {
+	switch access {
+	case AccessOptional:
+		h = s.optional(h)
+	case AccessCredential:
+		h = s.authed(h)
+	case AccessSession:
+		h = s.sessionOnly(h)
+	case AccessPublic:
+	default:
+		panic("httpapi: route " + path + " without an access kind")
+	}
+	for _, m := range methods {
+		s.access[m+" "+path] = access
+	}
+	s.router.HandleFunc(path, h).Methods(methods...)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

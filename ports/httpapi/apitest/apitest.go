@@ -5,6 +5,7 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -85,6 +86,7 @@ func New(t testing.TB, opts ...Options) *Rig {
 	}
 	application := app.New(app.Deps{
 		UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool), APIKeys: postgres.NewAPIKeys(db.Pool),
+		Sessions: postgres.NewSessions(db.Pool),
 	})
 	limits := httpapi.RateLimits{Disabled: true}
 	if o.RateLimits != nil {
@@ -236,6 +238,40 @@ func (r *Rig) Register(username string) User {
 	}
 	resp.JSON(r.T, &out)
 	return User{ID: out.User.ID, Username: out.User.Username, Token: out.Token}
+}
+
+// SessionID is the session (the sid claim) of an access token.
+func SessionID(t testing.TB, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", token)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		SID string `json:"sid"`
+	}
+	if err := json.Unmarshal(raw, &claims); err != nil || claims.SID == "" {
+		t.Fatalf("token claims %s: no sid (%v)", raw, err)
+	}
+	return claims.SID
+}
+
+// Login signs in as username (password "correct horse") and returns the new
+// session's token.
+func (r *Rig) Login(username string) string {
+	r.T.Helper()
+	resp := Expect(r.T, r.Post("/api/v1/auth/login", "", map[string]string{
+		"login": username, "password": "correct horse",
+	}), http.StatusOK)
+	var out struct {
+		Token string `json:"token"`
+	}
+	resp.JSON(r.T, &out)
+	return out.Token
 }
 
 // Post a thought as u and return its JSON.
