@@ -60,8 +60,13 @@ func visibleToAs(alias string, n int) string {
 // search), for the thought aliased t and the viewer bound to $n: what the
 // viewer may see, less unlisted thoughts (except the viewer's own) and
 // anything by a user blocked either way.
+//
+// visibleTo already holds the author's side of the block rule (an author who
+// blocks the viewer is invisible to them), so only the viewer's side is added
+// here: spelling out notBlockedEitherWay again put a second, identical index
+// probe on every row a search window scans.
 func listedTo(n int) string {
 	p := uuidParam(n)
 	return `(t.visibility <> 'unlisted' OR t.author_id = ` + p + `) AND ` + visibleTo(n) +
-		` AND ` + notBlockedEitherWay(p, "t.author_id")
+		` AND NOT ` + blocks(p, "t.author_id")
 }
