@@ -32,13 +32,25 @@ func (s *Service) APIHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.New(httpapi.Config{
+	api := httpapi.New(httpapi.Config{
 		App: s.App, Tokens: s.Tokens, Logger: s.Log, PublicURL: s.Config.PublicURL,
 		Ready:      readiness(s.Pool),
 		RateLimits: s.Config.RateLimits,
 		Routes:     []func(*mux.Router){httpMetrics.Routes, ap.Routes},
 		Middleware: []mux.MiddlewareFunc{httpMetrics.Middleware},
-	}), nil
+	})
+	// Revocations made by other processes reach this one's session cache
+	// through the database; Close stops the listener.
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	s.listeners.Go(func() { s.listenForRevocations(ctx, api, ready) })
+	s.stopListeners = append(s.stopListeners, cancel)
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Second):
+		s.Log.Warn("session revocation listener not listening yet; the session cache TTL bounds revocations from other processes until it is")
+	}
+	return api, nil
 }
 
 // MetricsHandler serves /metrics, for METRICS_ADDR.

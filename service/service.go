@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -73,11 +74,15 @@ type Service struct {
 	// Handlers are the event handlers (Options.Processing).
 	Handlers []router.Handler
 
-	opts        Options
-	broker      *Broker
-	handlerPool *pgxpool.Pool
-	processing  *Processing
-	fed         *federationParts // see federation.go
+	opts   Options
+	broker *Broker
+	// listeners are background loops tied to the service's life (the
+	// session revocation listener); stopListeners ends them.
+	listeners     sync.WaitGroup
+	stopListeners []context.CancelFunc
+	handlerPool   *pgxpool.Pool
+	processing    *Processing
+	fed           *federationParts // see federation.go
 }
 
 // Open builds the parts opts ask for, in order: pool (and schema), unit of
@@ -228,6 +233,11 @@ func (s *Service) Done() <-chan error {
 // handlers' pool, the pool.
 // HTTP is stopped by Run before it returns.
 func (s *Service) Close() {
+	for _, stop := range s.stopListeners {
+		stop()
+	}
+	s.listeners.Wait()
+	s.stopListeners = nil
 	s.stopFederation()
 	if s.processing != nil {
 		s.processing.Stop()

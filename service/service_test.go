@@ -20,6 +20,7 @@ import (
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
 	"github.com/thoughts-project/thoughts/migrations"
+	"github.com/thoughts-project/thoughts/ports/httpapi"
 )
 
 // TestGracefulShutdownDrainsRequests: a request in flight when the stop signal
@@ -284,4 +285,47 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestRevocationReachesOtherProcessesAtOnce: two API processes on one
+// database. A session that process B has cached as live is refused by B as
+// soon as it is revoked through A, long before B's cache would expire: the
+// revocation reaches B as a database notification.
+func TestRevocationReachesOtherProcessesAtOnce(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	cfg := testConfig(t, db, "postgres")
+	a, b := startProcess(t, cfg, apiOptions), startProcess(t, cfg, apiOptions)
+	for _, p := range []*process{a, b} {
+		waitFor(t, "an API process never became ready", func() bool { code, _ := get(t, p.base+"/readyz"); return code == 200 })
+	}
+	c := client{t: t, base: a.base}
+	alice := c.register("alice")
+	me := func(p *process) int {
+		t.Helper()
+		req, err := http.NewRequest("GET", p.base+"/api/v1/me", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+alice.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := me(b); code != 200 {
+		t.Fatalf("B before the revocation: %d, want 200", code)
+	}
+	c.call("POST", "/api/v1/auth/logout", alice.token, nil, 204)
+	revoked := time.Now()
+	deadline := revoked.Add(httpapi.SessionCacheTTL / 2)
+	for me(b) != 401 {
+		if time.Now().After(deadline) {
+			t.Fatalf("B still accepts the session %s after its revocation through A (cache TTL %s)", time.Since(revoked), httpapi.SessionCacheTTL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("B refused the revoked session %s after the revocation", time.Since(revoked))
 }

@@ -57,9 +57,18 @@ type Server struct {
 // API is the HTTP handler of the whole API.
 type API struct {
 	http.Handler
-	router *mux.Router
-	access map[string]Access
+	router   *mux.Router
+	access   map[string]Access
+	sessions *sessionCache
 }
+
+// ForgetSession drops a revoked session from this process's cache of live
+// sessions (a revocation another process made, announced by the database).
+func (a *API) ForgetSession(id uuid.UUID) { a.sessions.forget(id) }
+
+// ForgetAllSessions empties the cache: the announcements of revocations may
+// have been missed (the listener lost its connection).
+func (a *API) ForgetAllSessions() { a.sessions.forgetAll() }
 
 // Access is what a route asks of a request's credentials.
 type Access int
@@ -200,7 +209,7 @@ func New(cfg Config) *API {
 	// security headers (on every answer, a panic's included), then access
 	// log, panic recovery and the body limit.
 	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(h))))),
-		router: r, access: s.access}
+		router: r, access: s.access, sessions: s.sessions}
 }
 
 // route registers h for method and path behind the authentication its

@@ -11,8 +11,11 @@ import (
 // checked is still live without asking the database again. A revocation
 // made through this process (sign-out, DELETE /me/sessions/{id}, a password
 // change, account deletion) invalidates its entries at once; one made
-// through another API process takes effect here within SessionCacheTTL.
-const SessionCacheTTL = 5 * time.Second
+// anywhere else reaches it as a database notification (API.ForgetSession,
+// fed by the composition root's listener), also at once. The TTL is the
+// bound only while that listener is down: it clears the cache when it loses
+// its connection, and a notification sent meanwhile may be missed.
+const SessionCacheTTL = time.Minute
 
 // maxCachedSessions bounds the cache's memory (~100 bytes an entry): past
 // it, the cache starts over.
@@ -72,6 +75,14 @@ func (c *sessionCache) forget(sessionID uuid.UUID) {
 	defer c.mu.Unlock()
 	c.gen++
 	delete(c.entries, sessionID)
+}
+
+// forgetAll drops every entry.
+func (c *sessionCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
 }
 
 // forgetUser drops every session of userID (a password change, an account
