@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,13 +15,25 @@ import (
 )
 
 // Sessions is the session repository.
-type Sessions struct{ db querier }
+type Sessions struct {
+	db querier
+	// touches, when set, bounds the background updates of last_seen_at
+	// (NewSessions); without it Use updates in its own statement.
+	touches chan struct{}
+	pool    *pgxpool.Pool
+}
 
 var _ domain.SessionRepository = Sessions{}
 
+// maxBackgroundTouches bounds the last-seen updates in flight; past it one
+// is skipped (the next use, a minute on, tries again).
+const maxBackgroundTouches = 4
+
 // NewSessions is the session repository on the pool, each call a statement
 // committed on its own: what authentication needs (command.SessionUsage).
-func NewSessions(pool *pgxpool.Pool) Sessions { return Sessions{db: pool} }
+func NewSessions(pool *pgxpool.Pool) Sessions {
+	return Sessions{db: pool, pool: pool, touches: make(chan struct{}, maxBackgroundTouches)}
+}
 
 var _ command.SessionUsage = Sessions{}
 
@@ -65,23 +78,52 @@ func (r Sessions) RevokeAll(ctx context.Context, userID, except uuid.UUID, at ti
 	return tag.RowsAffected(), nil
 }
 
-// Use reports whether the session is live and its account not deleted, and
-// moves last_seen_at forward when it is more than a minute old: one
-// statement, a write only once a minute per session.
+// Use reports whether the session is live and its account not deleted: one
+// read. When last_seen_at is more than a minute old it is moved forward in
+// the background, without waiting for the commit's flush: an access check
+// must not wait on a disk write, and a lost "last seen" costs nothing.
 func (r Sessions) Use(ctx context.Context, userID, sessionID uuid.UUID) (bool, error) {
-	var live bool
-	err := r.db.QueryRow(ctx, `WITH s AS (
-			SELECT s.id, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
-			WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND u.deleted_at IS NULL
-		), touched AS (
-			UPDATE sessions t SET last_seen_at = now() FROM s
-			WHERE t.id = s.id AND s.last_seen_at < now() - interval '1 minute'
-		)
-		SELECT EXISTS (SELECT 1 FROM s)`, sessionID, userID).Scan(&live)
+	var stale bool
+	err := r.db.QueryRow(ctx, `SELECT s.last_seen_at < now() - interval '1 minute'
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND u.deleted_at IS NULL`, sessionID, userID).Scan(&stale)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("use session: %w", err)
 	}
-	return live, nil
+	if stale {
+		r.touch(ctx, sessionID)
+	}
+	return true, nil
+}
+
+// touch moves the session's last_seen_at to now, in the background when the
+// repository has a pool of its own (else in this statement).
+func (r Sessions) touch(ctx context.Context, id uuid.UUID) {
+	const q = `UPDATE sessions SET last_seen_at = now() WHERE id = $1 AND last_seen_at < now() - interval '1 minute'`
+	if r.touches == nil {
+		_, _ = r.db.Exec(ctx, q, id)
+		return
+	}
+	select {
+	case r.touches <- struct{}{}:
+	default:
+		return // enough in flight; a later use tries again
+	}
+	go func() {
+		defer func() { <-r.touches }()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, q, id)
+			return err
+		})
+	}()
 }
 
 // LiveByUser lists userID's live sessions, newest first.
