@@ -76,21 +76,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cred := mustCredential(r)
-	taken, ok := s.limited(w, r, s.passwordKeys(r, cred.userID.String())...)
-	if !ok {
-		return
-	}
-	err := s.app.Commands.ChangePassword.Handle(r.Context(), command.ChangePassword{
-		UserID: cred.userID, SessionID: cred.sessionID,
-		Current: req.CurrentPassword, New: req.NewPassword, KeepAPIKeys: req.KeepAPIKeys,
+	s.passwordChecked(w, r, cred, func() error {
+		return s.app.Commands.ChangePassword.Handle(r.Context(), command.ChangePassword{
+			UserID: cred.userID, SessionID: cred.sessionID,
+			Current: req.CurrentPassword, New: req.NewPassword, KeepAPIKeys: req.KeepAPIKeys,
+		})
 	})
-	s.refundUnlessWrongPassword(taken, err)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	s.sessions.forgetUser(cred.userID)
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) {
@@ -102,11 +93,21 @@ func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cred := mustCredential(r)
+	s.passwordChecked(w, r, cred, func() error {
+		return s.app.Commands.DeleteAccount.Handle(r.Context(), command.DeleteAccount{UserID: cred.userID, Password: req.Password})
+	})
+}
+
+// passwordChecked runs a command that checks the caller's password (change
+// it, delete the account) under the password rate limit, refunding the
+// attempt unless the password was wrong, and answers 204 once it succeeded:
+// every session of the user is then dropped from this process's cache.
+func (s *Server) passwordChecked(w http.ResponseWriter, r *http.Request, cred credential, run func() error) {
 	taken, ok := s.limited(w, r, s.passwordKeys(r, cred.userID.String())...)
 	if !ok {
 		return
 	}
-	err := s.app.Commands.DeleteAccount.Handle(r.Context(), command.DeleteAccount{UserID: cred.userID, Password: req.Password})
+	err := run()
 	s.refundUnlessWrongPassword(taken, err)
 	if err != nil {
 		writeError(w, r, s.log, err)
