@@ -457,8 +457,13 @@ func (a account) feedFind(token string) (map[string]any, bool, string) {
 // or as name (with the host elsewhere); the tests give the two instances
 // different names, so either is unambiguous.
 func isUser(acc map[string]any, name string, from *instance) bool {
-	u := str(acc, "username")
-	return u == name || u == from.handle(name) || u == "@"+from.handle(name) || str(acc, "acct") == from.handle(name)
+	return isUserAt(acc, name, from.host)
+}
+
+// isUserAt is isUser for a server known by its host (host:port).
+func isUserAt(acc map[string]any, name, host string) bool {
+	u, handle := str(acc, "username"), name+"@"+host
+	return u == name || u == handle || u == "@"+handle || str(acc, "acct") == handle
 }
 
 // notifications of a, as a list.
@@ -473,9 +478,14 @@ func (a account) notifications() ([]map[string]any, string) {
 // hasNotification says whether a has a notification of typ from user name
 // of instance from.
 func (a account) hasNotification(typ, name string, from *instance) (bool, string) {
+	return a.hasNotificationAt(typ, name, from.host)
+}
+
+// hasNotificationAt is hasNotification from a server known by its host.
+func (a account) hasNotificationAt(typ, name, host string) (bool, string) {
 	ns, raw := a.notifications()
 	for _, n := range ns {
-		if str(n, "type") == typ && isUser(obj(n, "account"), name, from) {
+		if str(n, "type") == typ && isUserAt(obj(n, "account"), name, host) {
 			return true, ""
 		}
 	}
