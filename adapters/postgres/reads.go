@@ -34,7 +34,7 @@ var _ query.ReadModel = (*ReadModel)(nil)
 // $viewer (NULL for an anonymous viewer: both false).
 func viewColumns(viewer int) string {
 	p := "$" + strconv.Itoa(viewer) + "::uuid"
-	return thoughtColumns + `, `+acct("u")+`, u.display_name,
+	return thoughtColumns + `, ` + acct("u") + `, u.display_name,
 	` + repliesCount(viewer) + `, coalesce(s.likes_count, 0), coalesce(s.boosts_count, 0),
 	EXISTS (SELECT 1 FROM likes vl WHERE vl.user_id = ` + p + ` AND vl.thought_id = t.id),
 	EXISTS (SELECT 1 FROM boosts vb WHERE vb.user_id = ` + p + ` AND vb.thought_id = t.id)`
