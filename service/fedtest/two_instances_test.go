@@ -325,10 +325,13 @@ func TestTwoInstances(t *testing.T) {
 		if !poll(deliverWithin, func() (bool, string) {
 			code, v, raw := alice.try("GET", "/api/v1/thoughts/"+p1OnAlpha, nil)
 			m, _ := v.(map[string]any)
-			return code == 200 && strings.Contains(str(m, "content"), edited) && m["edited_at"] != nil, raw
+			return code == 200 && strings.Contains(str(m, "content"), edited), raw
 		}) {
 			_, _, raw := alice.try("GET", "/api/v1/thoughts/"+p1OnAlpha, nil)
 			missing(t, featUpdateDelete, "the edit of bob's thought never reached alpha: %s", raw)
+		}
+		if v := alice.call(t, "GET", "/api/v1/thoughts/"+p1OnAlpha, nil, 200); v.(map[string]any)["edited_at"] == nil {
+			t.Errorf("the edited remote thought on alpha has no edited_at: %v", v)
 		}
 		bob.call(t, "DELETE", "/api/v1/thoughts/"+p1ID, nil, 204)
 		if !poll(deliverWithin, func() (bool, string) {
@@ -405,8 +408,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("inbox/forged_and_stale_signatures_rejected", func(t *testing.T) {
-		target, _ := bob.post(t, "like me "+token("bob-target"), "public", "")
-		targetURL := beta.base + "/users/bob/thoughts/" + target
+		target, targetURL := bob.post(t, "like me "+token("bob-target"), "public", "")
 		keyID, realKey := userKey(t, alpha, "alice")
 		wrongKey, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
