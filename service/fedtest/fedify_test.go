@@ -27,6 +27,7 @@ const featFedifyAccept = "inbox accepting Fedify's signatures (RFC 9421 first, d
 // control API; Thoughts through its HTTP API.
 func TestFedifyInterop(t *testing.T) {
 	requireEnabled(t)
+	t.Parallel() // both mostly wait on other processes
 	start := time.Now()
 	nodeBin := installPeer(t)
 	installed := time.Since(start)
