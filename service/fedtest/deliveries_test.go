@@ -13,6 +13,7 @@ const (
 	featInboxFollow  = "inbox: Follow applied (follower listed, follow/follow_request notification)"
 	featAcceptReq    = "locked accounts: POST /api/v1/follow_requests/{name@host}/accept sends Accept"
 	featFeed         = "inbound Create(Note): remote thoughts in followers' home feeds"
+	featOutCreate    = "outbound delivery: Create(Note) to remote followers, addressed by visibility"
 	featVisibility   = "visibility of remote thoughts: followers-only reaches followers only"
 	featInteractions = "remote interactions: outbound Like/Announce/reply/mention, inbound notifications"
 	featUpdateDelete = "Update(Note)/Delete propagation"

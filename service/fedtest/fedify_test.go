@@ -133,7 +133,7 @@ func TestFedifyInterop(t *testing.T) {
 				note = peer.receivedNote("Create", c.token)
 				return note != nil, ""
 			}) {
-				missing(t, featFeed+" (outbound: Create delivered to remote followers)", "the peer never received alice's %s thought; received: %s", c.comment, peer.receivedSummary())
+				missing(t, featOutCreate, "the peer never received alice's %s thought; received: %s", c.comment, peer.receivedSummary())
 			}
 			addressed := append(iris(note["to"]), iris(note["cc"])...)
 			isPublic := contains(addressed, "https://www.w3.org/ns/activitystreams#Public") || contains(addressed, "as:Public") || contains(addressed, "Public")
