@@ -153,13 +153,14 @@ func TestFedifyInterop(t *testing.T) {
 			missing(t, featInbox, "the peer's Like of %s was refused: %s", publicURL, out.Error)
 		}
 		reply := token("peer-reply")
-		if code := peer.try("POST", "/_control/post", map[string]any{"content": "<p>a reply from fedify " + reply + "</p>", "visibility": "public", "inReplyTo": publicURL}, &out); code != 200 {
+		if code := peer.try("POST", "/_control/post", map[string]any{"content": "<p>" + reply + " a reply from fedify</p>", "visibility": "public", "inReplyTo": publicURL}, &out); code != 200 {
 			missing(t, featInbox, "the peer's reply to %s was refused: %s", publicURL, out.Error)
 		}
-		for _, typ := range []string{"like", "reply"} {
-			if !poll(deliverWithin, func() (bool, string) { return alice.hasNotificationAt(typ, "peer", peer.host) }) {
+		publicID := publicURL[strings.LastIndexByte(publicURL, '/')+1:]
+		for _, c := range []struct{ typ, about string }{{"like", publicID}, {"reply", reply}} {
+			if !poll(deliverWithin, func() (bool, string) { return alice.hasNotificationAboutAt(c.typ, "peer", peer.host, c.about) }) {
 				_, raw := alice.notifications()
-				missing(t, featInteractions, "alice never got a %q notification from the Fedify peer: %s", typ, raw)
+				missing(t, featInteractions, "alice never got a %q notification from the Fedify peer about %s: %s", c.typ, c.about, raw)
 			}
 		}
 	})

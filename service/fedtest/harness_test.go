@@ -492,11 +492,19 @@ func (a account) hasNotificationAt(typ, name, host string) (bool, string) {
 	return false, raw
 }
 
-// hasNotificationOn is hasNotification about thought id of a.
-func (a account) hasNotificationOn(typ, name string, from *instance, id string) (bool, string) {
+// hasNotificationAbout is hasNotification about one thought: about is its
+// id or a text in its excerpt.
+func (a account) hasNotificationAbout(typ, name string, from *instance, about string) (bool, string) {
+	return a.hasNotificationAboutAt(typ, name, from.host, about)
+}
+
+// hasNotificationAboutAt is hasNotificationAbout from a server known by its
+// host.
+func (a account) hasNotificationAboutAt(typ, name, host, about string) (bool, string) {
 	ns, raw := a.notifications()
 	for _, n := range ns {
-		if str(n, "type") == typ && isUser(obj(n, "account"), name, from) && str(obj(n, "thought"), "id") == id {
+		th := obj(n, "thought")
+		if str(n, "type") == typ && isUserAt(obj(n, "account"), name, host) && (str(th, "id") == about || strings.Contains(str(th, "excerpt"), about)) {
 			return true, ""
 		}
 	}

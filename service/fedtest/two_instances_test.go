@@ -287,14 +287,17 @@ func TestTwoInstances(t *testing.T) {
 		need(t, p1OnAlpha != "", "delivery/public_and_followers_only")
 		alice.call(t, "POST", "/api/v1/thoughts/"+p1OnAlpha+"/like", nil, 200)
 		alice.call(t, "POST", "/api/v1/thoughts/"+p1OnAlpha+"/boost", nil, 200)
+		// Tokens first: notifications show the first 100 characters.
 		reply := token("alice-reply")
-		alice.post(t, "@"+bob.handle()+" a reply "+reply, "public", p1OnAlpha)
+		alice.post(t, reply+" @"+bob.handle()+" a reply", "public", p1OnAlpha)
 		mention := token("alice-mention")
-		alice.post(t, "hello @"+bob.handle()+" "+mention, "public", "")
-		for _, typ := range []string{"like", "boost", "reply", "mention"} {
-			if !poll(deliverWithin, func() (bool, string) { return bob.hasNotification(typ, "alice", alpha) }) {
+		alice.post(t, mention+" hello @"+bob.handle(), "public", "")
+		for _, c := range []struct{ typ, about string }{{"like", p1ID}, {"boost", p1ID}, {"reply", reply}, {"mention", mention}} {
+			if !poll(deliverWithin, func() (bool, string) {
+				return bob.hasNotificationAbout(c.typ, "alice", alpha, c.about)
+			}) {
 				_, raw := bob.notifications()
-				missing(t, featInteractions, "bob on beta never got a %q notification from %s: %s", typ, alice.handle(), raw)
+				missing(t, featInteractions, "bob on beta never got a %q notification from %s about %s: %s", c.typ, alice.handle(), c.about, raw)
 			}
 		}
 		// The reply joins the thread on beta, and the counts show the like and boost.
@@ -464,7 +467,7 @@ func TestTwoInstances(t *testing.T) {
 			}
 		}
 		// The valid one was applied: bob hears of the like.
-		if !poll(deliverWithin, func() (bool, string) { return bob.hasNotificationOn("like", "alice", alpha, target) }) {
+		if !poll(deliverWithin, func() (bool, string) { return bob.hasNotificationAbout("like", "alice", alpha, target) }) {
 			missing(t, featInbox, "the correctly signed Like was accepted but bob was never notified")
 		}
 	})
