@@ -19,8 +19,8 @@ import (
 	"github.com/thoughts-project/thoughts/adapters/federation"
 )
 
-// soakDB is the soak's own database on the server of DATABASE_URL, dropped
-// and created afresh at every run.
+// soakDB is the soak's own database on the server of DATABASE_URL (-database),
+// dropped and created afresh at every run.
 const soakDB = "thoughts_bench_soak"
 
 // soakPassword is every seeded user's password (nobody signs in: tokens are
@@ -37,31 +37,31 @@ func withDatabase(dsn, name string) (string, error) {
 	return u.String(), nil
 }
 
-// recreate drops the soak database (ending its sessions) and creates it empty.
-func recreate(ctx context.Context, adminURL string) error {
+// recreate drops database db (ending its sessions) and creates it empty.
+func recreate(ctx context.Context, adminURL, db string) error {
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return fmt.Errorf("connect to DATABASE_URL: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	name := pgx.Identifier{soakDB}.Sanitize()
+	name := pgx.Identifier{db}.Sanitize()
 	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return fmt.Errorf("drop %s: %w", soakDB, err)
+		return fmt.Errorf("drop %s: %w", db, err)
 	}
 	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		return fmt.Errorf("create %s (the role needs CREATEDB): %w", soakDB, err)
+		return fmt.Errorf("create %s (the role needs CREATEDB): %w", db, err)
 	}
 	return nil
 }
 
-// dropDatabase removes the soak database.
-func dropDatabase(ctx context.Context, adminURL string) error {
+// dropDatabase removes database db.
+func dropDatabase(ctx context.Context, adminURL, db string) error {
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return fmt.Errorf("connect to DATABASE_URL: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	_, err = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{soakDB}.Sanitize()+` WITH (FORCE)`)
+	_, err = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{db}.Sanitize()+` WITH (FORCE)`)
 	return err
 }
 

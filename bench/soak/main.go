@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -107,6 +108,7 @@ type options struct {
 	drainTimeout time.Duration
 	out          string
 	keep         bool
+	database     string // on the server of DATABASE_URL
 }
 
 func main() {
@@ -131,6 +133,7 @@ func main() {
 	flag.DurationVar(&o.drainTimeout, "drain-timeout", 3*time.Minute, "how long to wait after the load for every notification")
 	flag.StringVar(&o.out, "out", "", "directory for the JSON result (default: bench/results in the module)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database (default: dropped at the end)")
+	flag.StringVar(&o.database, "database", soakDB, "the soak's database, dropped and created afresh")
 	natsServe := flag.Bool("nats-serve", false, "internal: be the NATS server process (settings from BENCH_SOAK_NATS_* variables)")
 	flag.Parse()
 	if *natsServe {
@@ -159,7 +162,7 @@ func main() {
 	if dsn == "" {
 		dsn = defaultDatabaseURL
 	}
-	rep, err := run(ctx, o, dsn, log)
+	rep, err := run(ctx, o, dsn, log, os.Stdout)
 	if err != nil {
 		log.Error("soak failed", "err", err)
 		os.Exit(1)
@@ -183,7 +186,7 @@ func (o options) validate() error {
 	return nil
 }
 
-func run(ctx context.Context, o options, adminURL string, log *slog.Logger) (report, error) {
+func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdout io.Writer) (report, error) {
 	rep := report{StartedAt: time.Now().UTC(), Options: o.json()}
 	rep.Host = hostInfo()
 	root, err := moduleRoot(ctx)
@@ -203,16 +206,16 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) (rep
 	if err != nil {
 		return rep, err
 	}
-	dsn, err := withDatabase(adminURL, soakDB)
+	dsn, err := withDatabase(adminURL, o.database)
 	if err != nil {
 		return rep, err
 	}
-	if err := recreate(ctx, adminURL); err != nil {
+	if err := recreate(ctx, adminURL, o.database); err != nil {
 		return rep, err
 	}
 	if !o.keep {
 		defer func() {
-			if err := dropDatabase(context.WithoutCancel(ctx), adminURL); err != nil {
+			if err := dropDatabase(context.WithoutCancel(ctx), adminURL, o.database); err != nil {
 				log.Warn("drop the soak database", "err", err)
 			}
 		}()
@@ -278,6 +281,12 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) (rep
 	rep.Host.LoadBefore = loadAvg()
 	l := newLoad(o, publicURL, data, log)
 	smp := newSampler(procs)
+	smp.xactAge = func() (float64, error) {
+		var ms float64
+		err := pool.QueryRow(ctx, `SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)) * 1000, 0)
+			FROM pg_stat_activity WHERE backend_xid IS NOT NULL`).Scan(&ms)
+		return ms, err
+	}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	began := time.Now()
 	rep.LoadStartedAt = began.UTC()
@@ -312,6 +321,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) (rep
 	log.Info("load done; waiting for the lag samples and the pipeline to drain")
 	l.watchWG.Wait()
 	rep.Ops, rep.Lag, rep.Windows = l.opStats(), l.lagStats(), l.series()
+	rep.OldestXact = smp.xacts
 
 	rep.Completeness, rep.DrainSeconds, err = waitDrained(ctx, pool, began.Add(-time.Second), o.drainTimeout)
 	if err != nil {
@@ -334,8 +344,9 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) (rep
 	if err != nil {
 		return rep, err
 	}
-	rep.print(os.Stdout)
-	fmt.Fprintf(os.Stdout, "\nresults: %s\n", path)
+	rep.Path = path
+	rep.print(stdout)
+	fmt.Fprintf(stdout, "\nresults: %s\n", path)
 	return rep, nil
 }
 

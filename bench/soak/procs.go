@@ -305,9 +305,21 @@ func scrapeGo(client *http.Client, addr string) (goroutines, heapKiB int64) {
 	return goroutines, heapKiB
 }
 
+// XactSample is the age of the oldest transaction holding a transaction ID
+// anywhere on the PostgreSQL server: watermill-sql reads a row only once
+// every older transaction has ended, in any database of the cluster, so a
+// long transaction elsewhere (another test suite on a shared server) delays
+// every event.
+type XactSample struct {
+	AtSeconds float64 `json:"at_s"`
+	AgeMs     float64 `json:"oldest_xact_ms"`
+}
+
 // sampler reads every process's resources at an interval.
 type sampler struct {
 	mu      sync.Mutex
+	xacts   []XactSample
+	xactAge func() (float64, error)
 	series  map[string][]ProcSample
 	procs   []*process
 	begin   time.Time
@@ -334,6 +346,13 @@ func (s *sampler) sample() {
 		s.mu.Lock()
 		s.series[p.Name] = append(s.series[p.Name], ProcSample{AtSeconds: float64(int(at*10)) / 10, RSSKiB: rss, CPUSeconds: cpu, Goroutines: g, HeapKiB: heap})
 		s.mu.Unlock()
+	}
+	if s.xactAge != nil {
+		if age, err := s.xactAge(); err == nil {
+			s.mu.Lock()
+			s.xacts = append(s.xacts, XactSample{AtSeconds: float64(int(at*10)) / 10, AgeMs: age})
+			s.mu.Unlock()
+		}
 	}
 }
 

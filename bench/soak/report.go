@@ -25,7 +25,10 @@ type report struct {
 	DrainSeconds  float64            `json:"drain_seconds"` // after the load, until every notification was stored
 	Ops           map[string]OpStats `json:"ops"`
 	// Windows are the mix's requests in 10-second windows of the load.
-	Windows      []Window     `json:"windows"`
+	Windows []Window `json:"windows"`
+	// OldestXact is the age of the server's oldest transaction holding a
+	// transaction ID, at every reading.
+	OldestXact   []XactSample `json:"oldest_xact"`
 	Lag          LagStats     `json:"notification_lag"`
 	Completeness Completeness `json:"completeness"`
 	Processes    []ProcReport `json:"processes"`
@@ -33,6 +36,7 @@ type report struct {
 	TablesAfter  []TableSize  `json:"tables_after"`
 	Checks       []Check      `json:"checks"`
 	Pass         bool         `json:"pass"`
+	Path         string       `json:"-"` // where it was written
 }
 
 type host struct {
@@ -160,7 +164,7 @@ func (o options) json() map[string]any {
 		"seed_thoughts_per_user": o.seedThoughts, "seed_follows_per_user": o.seedFollows, "seed": o.seed,
 		"mode": o.mode, "backend": o.backend, "nats_url": o.natsURL != "", "routers": o.routers,
 		"lag_sample": o.lagSample, "lag_poll_ms": o.lagPoll.Milliseconds(), "lag_timeout_s": o.lagTimeout.Seconds(),
-		"first_reading_s": o.firstReading.Seconds(), "sample_every_s": o.sampleEvery.Seconds(),
+		"first_reading_s": o.firstReading.Seconds(), "sample_every_s": o.sampleEvery.Seconds(), "database": o.database,
 	}
 }
 
@@ -209,6 +213,15 @@ func (r report) print(w io.Writer) {
 		slices.Sort(p99s)
 		fmt.Fprintf(w, "\n10-second windows of the mix: %d; p99 per window: median %.1f ms, worst %.1f ms (at %.0f s, %d requests, %d failures)\n",
 			len(r.Windows), p99s[len(p99s)/2], worst.P99ms, worst.StartS, worst.Requests, worst.Failures)
+	}
+	if len(r.OldestXact) > 0 {
+		var ages []float64
+		for _, x := range r.OldestXact {
+			ages = append(ages, x.AgeMs)
+		}
+		slices.Sort(ages)
+		fmt.Fprintf(w, "oldest transaction on the PostgreSQL server (any database; holds back watermill-sql readers), %d readings: median %.0f ms, max %.0f ms\n",
+			len(ages), ages[len(ages)/2], ages[len(ages)-1])
 	}
 	l, c := r.Lag, r.Completeness
 	fmt.Fprintf(w, "\nnotification lag, response -> visible to the recipient (HTTP, %d samples, polled every %.0f ms): p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d not seen within %s\n",
