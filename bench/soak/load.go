@@ -443,7 +443,8 @@ func (l *load) pickFollow(r *rand.Rand, u int) (int, bool) {
 
 // maybeWatch samples o.lagSample of the likes and follows: it polls the
 // recipient's notifications until the expected one shows up, from the
-// moment the request was answered.
+// moment the request was answered, every o.lagPoll or a tenth of the time
+// waited so far, whichever is longer.
 func (l *load) maybeWatch(ctx context.Context, r *rand.Rand, recipient int, typ string, actor, thought uuid.UUID) {
 	if r.Float64() >= l.o.lagSample {
 		return
@@ -479,9 +480,12 @@ func (l *load) maybeWatch(ctx context.Context, r *rand.Rand, recipient int, typ 
 					"recipient", l.users[recipient].Username, "timeout", l.o.lagTimeout)
 				return
 			}
+			// Polls back off to a tenth of the lag so far: the figure stays
+			// within 10% (or one -lag-poll), and a backlog of seconds does
+			// not turn the samplers into the main load.
 			select {
 			case <-ctx.Done():
-			case <-time.After(l.o.lagPoll):
+			case <-time.After(max(l.o.lagPoll, seenAt.Sub(answered)/10)):
 			}
 		}
 	})
