@@ -16,7 +16,7 @@ BIN ?= bin/thoughts
 TESTFLAGS ?=
 BENCHFLAGS ?=
 
-.PHONY: build run test test-federation migrate vet bench bench-social bench-events db fuzz
+.PHONY: build run test test-federation migrate vet bench bench-social bench-events bench-soak db fuzz
 
 ## build: compile the binary to bin/thoughts
 build:
@@ -82,3 +82,8 @@ bench-social: db
 ## bench-events: load benchmark of the event pipeline on both backends (bench/README.md; flags in BENCHFLAGS)
 bench-events: db
 	$(GO) run ./bench/events $(BENCHFLAGS)
+
+## bench-soak: 10 minutes of mixed load against built `thoughts api` + `thoughts router` processes: 5xx,
+##             notification lag, RSS, table sizes (bench/README.md; flags in BENCHFLAGS, e.g. -duration 1m)
+bench-soak: db
+	$(GO) run ./bench/soak $(BENCHFLAGS)
