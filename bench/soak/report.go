@@ -134,9 +134,9 @@ func (r *report) judge() {
 		}
 		r.Checks = append(r.Checks, Check{Name: p.Name + " alive at the end", Pass: p.Alive, Detail: fmt.Sprintf("%d error and %d warning log lines", p.Log.Errors, p.Log.Warnings)})
 		r.Checks = append(r.Checks, Check{Name: p.Name + " RSS flat", Pass: p.RSSGrowthPct <= rssFlat, Informational: true,
-			Detail: fmt.Sprintf("%.1f -> %.1f MiB (%+.1f%%, flat: <= %+.0f%%), heap in use %.1f -> %.1f MiB, goroutines %d -> %d, between %.0f s and %.0f s",
-				mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct, rssFlat, mib(p.First.HeapKiB), mib(p.Last.HeapKiB),
-				p.First.Goroutines, p.Last.Goroutines, p.First.AtSeconds, p.Last.AtSeconds)})
+			Detail: fmt.Sprintf("%.1f -> %.1f MiB (%+.1f%%, flat: <= %+.0f%%), heap in use %s -> %s MiB, goroutines %s -> %s, between %.0f s and %.0f s",
+				mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct, rssFlat, heapMiB(p.First), heapMiB(p.Last),
+				goroutines(p.First), goroutines(p.Last), p.First.AtSeconds, p.Last.AtSeconds)})
 	}
 	r.Pass = true
 	for _, c := range r.Checks {
@@ -154,6 +154,22 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// heapMiB and goroutines print a reading's figures from /metrics, n/a
+// when the scrape did not answer in time.
+func heapMiB(s ProcSample) string {
+	if s.Goroutines == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", mib(s.HeapKiB))
+}
+
+func goroutines(s ProcSample) string {
+	if s.Goroutines == 0 {
+		return "n/a"
+	}
+	return fmt.Sprint(s.Goroutines)
 }
 
 func mib(kib int64) float64 { return math.Round(float64(kib)/1024*10) / 10 }
@@ -233,8 +249,8 @@ func (r report) print(w io.Writer) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "process\tRSS MiB at 1 min\tRSS MiB at end\tgrowth\theap MiB 1 min/end\tgoroutines 1 min/end\tCPU % of a core\tlog errors/warnings\t")
 	for _, p := range r.Processes {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%+.1f%%\t%.1f / %.1f\t%d / %d\t%.1f\t%d / %d\t\n", p.Name, mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct,
-			mib(p.First.HeapKiB), mib(p.Last.HeapKiB), p.First.Goroutines, p.Last.Goroutines, p.CPUPercent, p.Log.Errors, p.Log.Warnings)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%+.1f%%\t%s / %s\t%s / %s\t%.1f\t%d / %d\t\n", p.Name, mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct,
+			heapMiB(p.First), heapMiB(p.Last), goroutines(p.First), goroutines(p.Last), p.CPUPercent, p.Log.Errors, p.Log.Warnings)
 	}
 	tw.Flush()
 	for _, p := range r.Processes {
