@@ -287,6 +287,26 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdo
 			FROM pg_stat_activity WHERE backend_xid IS NOT NULL`).Scan(&ms)
 		return ms, err
 	}
+	smp.dbWaits = func() (DBActivity, error) {
+		a := DBActivity{Waits: map[string]int{}}
+		rows, err := pool.Query(ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), count(*)
+			FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')
+			GROUP BY 1`, o.database)
+		if err != nil {
+			return a, err
+		}
+		for rows.Next() {
+			var w string
+			var n int
+			if err := rows.Scan(&w, &n); err != nil {
+				rows.Close()
+				return a, err
+			}
+			a.Waits[w] = n
+			a.Active += n
+		}
+		return a, rows.Err()
+	}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	began := time.Now()
 	rep.LoadStartedAt = began.UTC()
@@ -321,7 +341,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdo
 	log.Info("load done; waiting for the lag samples and the pipeline to drain")
 	l.watchWG.Wait()
 	rep.Ops, rep.Lag, rep.Windows = l.opStats(), l.lagStats(), l.series()
-	rep.OldestXact = smp.xacts
+	rep.OldestXact, rep.DBActivity = smp.xacts, smp.db
 
 	rep.Completeness, rep.DrainSeconds, err = waitDrained(ctx, pool, began.Add(-time.Second), o.drainTimeout)
 	if err != nil {

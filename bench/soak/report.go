@@ -28,7 +28,9 @@ type report struct {
 	Windows []Window `json:"windows"`
 	// OldestXact is the age of the server's oldest transaction holding a
 	// transaction ID, at every reading.
-	OldestXact   []XactSample `json:"oldest_xact"`
+	OldestXact []XactSample `json:"oldest_xact"`
+	// DBActivity is the soak database's busy sessions at every reading.
+	DBActivity   []DBActivity `json:"db_activity"`
 	Lag          LagStats     `json:"notification_lag"`
 	Completeness Completeness `json:"completeness"`
 	Processes    []ProcReport `json:"processes"`
@@ -238,6 +240,20 @@ func (r report) print(w io.Writer) {
 		slices.Sort(ages)
 		fmt.Fprintf(w, "oldest transaction on the PostgreSQL server (any database; holds back watermill-sql readers), %d readings: median %.0f ms, max %.0f ms\n",
 			len(ages), ages[len(ages)/2], ages[len(ages)-1])
+	}
+	if len(r.DBActivity) > 0 {
+		busiest := slices.Clone(r.DBActivity)
+		slices.SortStableFunc(busiest, func(a, b DBActivity) int { return b.Active - a.Active })
+		var parts []string
+		for _, a := range busiest[:min(3, len(busiest))] {
+			var waits []string
+			for k, n := range a.Waits {
+				waits = append(waits, fmt.Sprintf("%s %d", k, n))
+			}
+			slices.Sort(waits)
+			parts = append(parts, fmt.Sprintf("at %.0f s %d busy (%s)", a.AtSeconds, a.Active, strings.Join(waits, ", ")))
+		}
+		fmt.Fprintf(w, "busiest readings of the soak database's sessions: %s\n", strings.Join(parts, "; "))
 	}
 	l, c := r.Lag, r.Completeness
 	fmt.Fprintf(w, "\nnotification lag, response -> visible to the recipient (HTTP, %d samples, polled every %.0f ms): p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d not seen within %s\n",
