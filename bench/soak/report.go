@@ -75,6 +75,8 @@ type ProcReport struct {
 	Alive bool       `json:"alive_at_end"`
 	First ProcSample `json:"first_reading"` // at -first-reading (minute 1)
 	Last  ProcSample `json:"last_reading"`  // when the load ended
+	// Idle is read after the drain, with no request in flight.
+	Idle ProcSample `json:"idle_reading"`
 	// RSSGrowthPct is (last - first) / first RSS.
 	RSSGrowthPct float64 `json:"rss_growth_pct"`
 	// CPUPercent is the process's CPU use between the two readings, in % of
@@ -136,9 +138,9 @@ func (r *report) judge() {
 		}
 		r.Checks = append(r.Checks, Check{Name: p.Name + " alive at the end", Pass: p.Alive, Detail: fmt.Sprintf("%d error and %d warning log lines", p.Log.Errors, p.Log.Warnings)})
 		r.Checks = append(r.Checks, Check{Name: p.Name + " RSS flat", Pass: p.RSSGrowthPct <= rssFlat, Informational: true,
-			Detail: fmt.Sprintf("%.1f -> %.1f MiB (%+.1f%%, flat: <= %+.0f%%), heap in use %s -> %s MiB, goroutines %s -> %s, between %.0f s and %.0f s",
+			Detail: fmt.Sprintf("%.1f -> %.1f MiB (%+.1f%%, flat: <= %+.0f%%), heap in use %s -> %s MiB, goroutines %s -> %s, between %.0f s and %.0f s; idle after the drain %.1f MiB, heap %s MiB, %s goroutines",
 				mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct, rssFlat, heapMiB(p.First), heapMiB(p.Last),
-				goroutines(p.First), goroutines(p.Last), p.First.AtSeconds, p.Last.AtSeconds)})
+				goroutines(p.First), goroutines(p.Last), p.First.AtSeconds, p.Last.AtSeconds, mib(p.Idle.RSSKiB), heapMiB(p.Idle), goroutines(p.Idle))})
 	}
 	r.Pass = true
 	for _, c := range r.Checks {
@@ -263,10 +265,11 @@ func (r report) print(w io.Writer) {
 
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "process\tRSS MiB at 1 min\tRSS MiB at end\tgrowth\theap MiB 1 min/end\tgoroutines 1 min/end\tCPU % of a core\tlog errors/warnings\t")
+	fmt.Fprintln(tw, "process\tRSS MiB at 1 min\tRSS MiB at end\tgrowth\tRSS MiB idle after\theap MiB 1 min/end/idle\tgoroutines 1 min/end/idle\tCPU % of a core\tlog errors/warnings\t")
 	for _, p := range r.Processes {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%+.1f%%\t%s / %s\t%s / %s\t%.1f\t%d / %d\t\n", p.Name, mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct,
-			heapMiB(p.First), heapMiB(p.Last), goroutines(p.First), goroutines(p.Last), p.CPUPercent, p.Log.Errors, p.Log.Warnings)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%+.1f%%\t%.1f\t%s / %s / %s\t%s / %s / %s\t%.1f\t%d / %d\t\n", p.Name, mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct,
+			mib(p.Idle.RSSKiB), heapMiB(p.First), heapMiB(p.Last), heapMiB(p.Idle), goroutines(p.First), goroutines(p.Last), goroutines(p.Idle),
+			p.CPUPercent, p.Log.Errors, p.Log.Warnings)
 	}
 	tw.Flush()
 	for _, p := range r.Processes {
