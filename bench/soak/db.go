@@ -44,11 +44,10 @@ func recreate(ctx context.Context, adminURL, db string) error {
 		return fmt.Errorf("connect to DATABASE_URL: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	name := pgx.Identifier{db}.Sanitize()
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+	if err := dropDatabase(ctx, adminURL, db); err != nil {
 		return fmt.Errorf("drop %s: %w", db, err)
 	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{db}.Sanitize()); err != nil {
 		return fmt.Errorf("create %s (the role needs CREATEDB): %w", db, err)
 	}
 	return nil
@@ -61,8 +60,19 @@ func dropDatabase(ctx context.Context, adminURL, db string) error {
 		return fmt.Errorf("connect to DATABASE_URL: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	_, err = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{db}.Sanitize()+` WITH (FORCE)`)
-	return err
+	// FORCE may not end an autovacuum worker busy with the tables just
+	// written (it belongs to the bootstrap superuser): try again for a while.
+	for try := 0; ; try++ {
+		_, err = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{db}.Sanitize()+` WITH (FORCE)`)
+		if err == nil || try == 20 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // seedUser is one seeded account and its access token.

@@ -125,7 +125,7 @@ func main() {
 	flag.StringVar(&o.backend, "backend", "postgres", "EVENTS_BACKEND: postgres, or nats (split mode needs -nats-url; serve embeds a server)")
 	flag.StringVar(&o.natsURL, "nats-url", "", "NATS_URL of an external JetStream server (split mode with -backend nats; default: a nats-server child process of this program on loopback)")
 	flag.IntVar(&o.routers, "routers", 1, "`thoughts router` processes (split mode)")
-	flag.Float64Var(&o.lagSample, "lag-sample", 0.2, "share of likes and follows whose notification lag is measured over HTTP")
+	flag.Float64Var(&o.lagSample, "lag-sample", 0.05, "share of likes and follows whose notification lag is measured over HTTP")
 	flag.DurationVar(&o.lagPoll, "lag-poll", 10*time.Millisecond, "how often a lag sample polls the recipient's notifications")
 	flag.DurationVar(&o.lagTimeout, "lag-timeout", 60*time.Second, "a notification not visible this long after the response counts as not seen")
 	flag.DurationVar(&o.firstReading, "first-reading", time.Minute, "when the first RSS reading compared with the last is taken")
@@ -287,6 +287,26 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdo
 			FROM pg_stat_activity WHERE backend_xid IS NOT NULL`).Scan(&ms)
 		return ms, err
 	}
+	smp.dbWaits = func() (DBActivity, error) {
+		a := DBActivity{Waits: map[string]int{}}
+		rows, err := pool.Query(ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), count(*)
+			FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')
+			GROUP BY 1`, o.database)
+		if err != nil {
+			return a, err
+		}
+		for rows.Next() {
+			var w string
+			var n int
+			if err := rows.Scan(&w, &n); err != nil {
+				rows.Close()
+				return a, err
+			}
+			a.Waits[w] = n
+			a.Active += n
+		}
+		return a, rows.Err()
+	}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	began := time.Now()
 	rep.LoadStartedAt = began.UTC()
@@ -321,7 +341,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdo
 	log.Info("load done; waiting for the lag samples and the pipeline to drain")
 	l.watchWG.Wait()
 	rep.Ops, rep.Lag, rep.Windows = l.opStats(), l.lagStats(), l.series()
-	rep.OldestXact = smp.xacts
+	rep.OldestXact, rep.DBActivity = smp.xacts, smp.db
 
 	rep.Completeness, rep.DrainSeconds, err = waitDrained(ctx, pool, began.Add(-time.Second), o.drainTimeout)
 	if err != nil {
@@ -330,12 +350,24 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdo
 	if rep.TablesAfter, err = tableSizes(ctx, pool); err != nil {
 		return rep, err
 	}
+	// One more reading with no load at all: what a process keeps once the
+	// requests in flight (a stall at the end of the load can leave hundreds)
+	// are gone.
+	select {
+	case <-ctx.Done():
+		return rep, ctx.Err()
+	case <-time.After(o.sampleEvery):
+	}
+	smp.begin = began
+	smp.sample()
 	for i, p := range procs {
 		pr := &rep.Processes[i]
 		pr.Alive = p.Alive()
 		pr.First, _ = smp.at(p.Name, o.firstReading.Seconds())
-		pr.Last, _ = smp.last(p.Name)
 		pr.Series = smp.series[p.Name]
+		if n := len(pr.Series); n >= 2 {
+			pr.Last, pr.Idle = pr.Series[n-2], pr.Series[n-1]
+		}
 		pr.Log = p.logSummary()
 	}
 	rep.FinishedAt = time.Now().UTC()

@@ -315,11 +315,23 @@ type XactSample struct {
 	AgeMs     float64 `json:"oldest_xact_ms"`
 }
 
+// DBActivity is one reading of the soak database's server sessions: how
+// many run a statement (or are idle in a transaction), and what those wait
+// for ("IO:WALSync", "Lock:transactionid", "LWLock:WALWrite", "running" when
+// not waiting). It tells a stall of the storage from a lock queue.
+type DBActivity struct {
+	AtSeconds float64        `json:"at_s"`
+	Active    int            `json:"active"`
+	Waits     map[string]int `json:"waits,omitempty"`
+}
+
 // sampler reads every process's resources at an interval.
 type sampler struct {
 	mu      sync.Mutex
 	xacts   []XactSample
 	xactAge func() (float64, error)
+	db      []DBActivity
+	dbWaits func() (DBActivity, error)
 	series  map[string][]ProcSample
 	procs   []*process
 	begin   time.Time
@@ -346,6 +358,14 @@ func (s *sampler) sample() {
 		s.mu.Lock()
 		s.series[p.Name] = append(s.series[p.Name], ProcSample{AtSeconds: float64(int(at*10)) / 10, RSSKiB: rss, CPUSeconds: cpu, Goroutines: g, HeapKiB: heap})
 		s.mu.Unlock()
+	}
+	if s.dbWaits != nil {
+		if a, err := s.dbWaits(); err == nil {
+			a.AtSeconds = float64(int(at*10)) / 10
+			s.mu.Lock()
+			s.db = append(s.db, a)
+			s.mu.Unlock()
+		}
 	}
 	if s.xactAge != nil {
 		if age, err := s.xactAge(); err == nil {

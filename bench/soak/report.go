@@ -28,7 +28,9 @@ type report struct {
 	Windows []Window `json:"windows"`
 	// OldestXact is the age of the server's oldest transaction holding a
 	// transaction ID, at every reading.
-	OldestXact   []XactSample `json:"oldest_xact"`
+	OldestXact []XactSample `json:"oldest_xact"`
+	// DBActivity is the soak database's busy sessions at every reading.
+	DBActivity   []DBActivity `json:"db_activity"`
 	Lag          LagStats     `json:"notification_lag"`
 	Completeness Completeness `json:"completeness"`
 	Processes    []ProcReport `json:"processes"`
@@ -73,6 +75,8 @@ type ProcReport struct {
 	Alive bool       `json:"alive_at_end"`
 	First ProcSample `json:"first_reading"` // at -first-reading (minute 1)
 	Last  ProcSample `json:"last_reading"`  // when the load ended
+	// Idle is read after the drain, with no request in flight.
+	Idle ProcSample `json:"idle_reading"`
 	// RSSGrowthPct is (last - first) / first RSS.
 	RSSGrowthPct float64 `json:"rss_growth_pct"`
 	// CPUPercent is the process's CPU use between the two readings, in % of
@@ -134,9 +138,9 @@ func (r *report) judge() {
 		}
 		r.Checks = append(r.Checks, Check{Name: p.Name + " alive at the end", Pass: p.Alive, Detail: fmt.Sprintf("%d error and %d warning log lines", p.Log.Errors, p.Log.Warnings)})
 		r.Checks = append(r.Checks, Check{Name: p.Name + " RSS flat", Pass: p.RSSGrowthPct <= rssFlat, Informational: true,
-			Detail: fmt.Sprintf("%.1f -> %.1f MiB (%+.1f%%, flat: <= %+.0f%%), heap in use %.1f -> %.1f MiB, goroutines %d -> %d, between %.0f s and %.0f s",
-				mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct, rssFlat, mib(p.First.HeapKiB), mib(p.Last.HeapKiB),
-				p.First.Goroutines, p.Last.Goroutines, p.First.AtSeconds, p.Last.AtSeconds)})
+			Detail: fmt.Sprintf("%.1f -> %.1f MiB (%+.1f%%, flat: <= %+.0f%%), heap in use %s -> %s MiB, goroutines %s -> %s, between %.0f s and %.0f s; idle after the drain %.1f MiB, heap %s MiB, %s goroutines",
+				mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct, rssFlat, heapMiB(p.First), heapMiB(p.Last),
+				goroutines(p.First), goroutines(p.Last), p.First.AtSeconds, p.Last.AtSeconds, mib(p.Idle.RSSKiB), heapMiB(p.Idle), goroutines(p.Idle))})
 	}
 	r.Pass = true
 	for _, c := range r.Checks {
@@ -154,6 +158,22 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// heapMiB and goroutines print a reading's figures from /metrics, n/a
+// when the scrape did not answer in time.
+func heapMiB(s ProcSample) string {
+	if s.Goroutines == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", mib(s.HeapKiB))
+}
+
+func goroutines(s ProcSample) string {
+	if s.Goroutines == 0 {
+		return "n/a"
+	}
+	return fmt.Sprint(s.Goroutines)
 }
 
 func mib(kib int64) float64 { return math.Round(float64(kib)/1024*10) / 10 }
@@ -223,6 +243,20 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "oldest transaction on the PostgreSQL server (any database; holds back watermill-sql readers), %d readings: median %.0f ms, max %.0f ms\n",
 			len(ages), ages[len(ages)/2], ages[len(ages)-1])
 	}
+	if len(r.DBActivity) > 0 {
+		busiest := slices.Clone(r.DBActivity)
+		slices.SortStableFunc(busiest, func(a, b DBActivity) int { return b.Active - a.Active })
+		var parts []string
+		for _, a := range busiest[:min(3, len(busiest))] {
+			var waits []string
+			for k, n := range a.Waits {
+				waits = append(waits, fmt.Sprintf("%s %d", k, n))
+			}
+			slices.Sort(waits)
+			parts = append(parts, fmt.Sprintf("at %.0f s %d busy (%s)", a.AtSeconds, a.Active, strings.Join(waits, ", ")))
+		}
+		fmt.Fprintf(w, "busiest readings of the soak database's sessions: %s\n", strings.Join(parts, "; "))
+	}
 	l, c := r.Lag, r.Completeness
 	fmt.Fprintf(w, "\nnotification lag, response -> visible to the recipient (HTTP, %d samples, polled every %.0f ms): p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d not seen within %s\n",
 		l.Seen, l.PollMs, l.P50ms, l.P90ms, l.P99ms, l.MaxMs, l.NotSeen, l.Timeout)
@@ -231,10 +265,11 @@ func (r report) print(w io.Writer) {
 
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "process\tRSS MiB at 1 min\tRSS MiB at end\tgrowth\theap MiB 1 min/end\tgoroutines 1 min/end\tCPU % of a core\tlog errors/warnings\t")
+	fmt.Fprintln(tw, "process\tRSS MiB at 1 min\tRSS MiB at end\tgrowth\tRSS MiB idle after\theap MiB 1 min/end/idle\tgoroutines 1 min/end/idle\tCPU % of a core\tlog errors/warnings\t")
 	for _, p := range r.Processes {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%+.1f%%\t%.1f / %.1f\t%d / %d\t%.1f\t%d / %d\t\n", p.Name, mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct,
-			mib(p.First.HeapKiB), mib(p.Last.HeapKiB), p.First.Goroutines, p.Last.Goroutines, p.CPUPercent, p.Log.Errors, p.Log.Warnings)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%+.1f%%\t%.1f\t%s / %s / %s\t%s / %s / %s\t%.1f\t%d / %d\t\n", p.Name, mib(p.First.RSSKiB), mib(p.Last.RSSKiB), p.RSSGrowthPct,
+			mib(p.Idle.RSSKiB), heapMiB(p.First), heapMiB(p.Last), heapMiB(p.Idle), goroutines(p.First), goroutines(p.Last), goroutines(p.Idle),
+			p.CPUPercent, p.Log.Errors, p.Log.Warnings)
 	}
 	tw.Flush()
 	for _, p := range r.Processes {
