@@ -107,7 +107,12 @@ func OpenBroker(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxp
 		AckAsync:     !cfg.EventAckSync,
 		BatchSize:    cfg.EventBatchSize,
 		CloseTimeout: cfg.ShutdownTimeout,
-		Logger:       logger,
+		Streams: natsadapter.StreamOptions{
+			Replicas: cfg.NATSStreams.replicas(),
+			MaxAge:   cfg.NATSStreams.maxAge(),
+			MaxBytes: cfg.NATSStreams.maxBytes(),
+		},
+		Logger: logger,
 	})
 	if err != nil {
 		b.Close()
