@@ -114,7 +114,9 @@ type NATSStreams struct {
 	// MaxAge: a message older than this is dropped, handled or not
 	// (NATS_STREAM_MAX_AGE, default 7d).
 	MaxAge time.Duration
-	// MaxBytes per stream (NATS_STREAM_MAX_BYTES, default 1GiB). A full
+	// MaxBytes per stream (NATS_STREAM_MAX_BYTES, default 256MiB; a JetStream server
+	// reserves it for every stream it holds a replica of, out of its
+	// max_file_store). A full
 	// event stream refuses new messages: the forwarder stops relaying and
 	// events wait in the outbox (thoughts_outbox_lag_seconds rises) rather
 	// than older ones being dropped unhandled.
@@ -124,7 +126,7 @@ type NATSStreams struct {
 // The stream defaults.
 const (
 	DefaultNATSStreamMaxAge   = 7 * 24 * time.Hour
-	DefaultNATSStreamMaxBytes = 1 << 30
+	DefaultNATSStreamMaxBytes = 256 << 20
 )
 
 func (n NATSStreams) replicas() int { return max(n.Replicas, 1) }

@@ -343,7 +343,7 @@ func TestRetentionAndStreamSettings(t *testing.T) {
 		c.Retention.notifications().Read != 30*day || c.Retention.notifications().All != 365*day {
 		t.Errorf("retention defaults: %+v", c.Retention)
 	}
-	if c.NATSStreams.replicas() != 1 || c.NATSStreams.maxAge() != 7*day || c.NATSStreams.maxBytes() != 1<<30 {
+	if c.NATSStreams.replicas() != 1 || c.NATSStreams.maxAge() != 7*day || c.NATSStreams.maxBytes() != 256<<20 {
 		t.Errorf("stream defaults: replicas %d, age %v, bytes %d", c.NATSStreams.replicas(), c.NATSStreams.maxAge(), c.NATSStreams.maxBytes())
 	}
 	c, err = LoadConfig(configEnv{

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/router"
 )
@@ -221,6 +222,7 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 		CloseTimeout:    cfg.ShutdownTimeout,
 		Logger:          logger,
 		Metrics:         reg,
+		Transient:       postgres.Unavailable,
 	})
 	if err != nil {
 		p.Stop()
