@@ -625,6 +625,11 @@ func (b *burst) failures() (map[int]int, time.Duration, []string) {
 // every like is eventually stored; every failed answer is recorded. progress
 // is called after each like answered 200 with the number so far.
 func likeAll(ctx context.Context, a api, p population, n, workers int, progress func(int64)) *burst {
+	return likePaced(ctx, a, p, n, workers, 0, progress)
+}
+
+// likePaced is likeAll sending at most one like per `every` (0: no pause).
+func likePaced(ctx context.Context, a api, p population, n, workers int, every time.Duration, progress func(int64)) *burst {
 	b := &burst{statuses: map[int]int{}}
 	type like struct {
 		token, thought string
@@ -632,6 +637,12 @@ func likeAll(ctx context.Context, a api, p population, n, workers int, progress 
 	work := make(chan like)
 	go func() {
 		defer close(work)
+		var tick <-chan time.Time
+		if every > 0 {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			tick = t.C
+		}
 		i := 0
 		for _, th := range p.thoughts {
 			for _, l := range p.likers {
@@ -639,6 +650,13 @@ func likeAll(ctx context.Context, a api, p population, n, workers int, progress 
 					return
 				}
 				i++
+				if tick != nil {
+					select {
+					case <-tick:
+					case <-ctx.Done():
+						return
+					}
+				}
 				select {
 				case work <- like{l.token, th}:
 				case <-ctx.Done():
