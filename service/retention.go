@@ -24,7 +24,7 @@ import (
 //     stored, all of them after NOTIFICATIONS_RETENTION.
 //   - Processed inbox rows (federation, when it stores inbound activities):
 //     to be deleted once handled and older than a week, by a step added to
-//     prunePass below, batched as the others.
+//     pruner.pass below, batched as the others.
 //   - The poison queue is kept until an operator requeues or purges it.
 //
 // Every process running event processing (serve, router) prunes every
