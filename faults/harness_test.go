@@ -493,6 +493,17 @@ func metric(url, series string) (float64, error) {
 	return 0, fmt.Errorf("%s has no %s", url, series)
 }
 
+// handled is how many messages handler (a Watermill handler name:
+// "events_forwarder", "notifications:likes.added") has handled successfully
+// in the process serving metricsURL; -1 if it could not be read.
+func handled(metricsURL, handler string) float64 {
+	v, err := metric(metricsURL, fmt.Sprintf(`handler_execution_time_seconds_count{handler_name=%q,success="true"}`, handler))
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
 // ---------------------------------------------------------------------------
 // The workload: users, thoughts and a burst of likes over HTTP
 // ---------------------------------------------------------------------------

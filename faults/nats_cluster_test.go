@@ -5,6 +5,8 @@ package faults
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,16 +28,24 @@ func TestJetStreamClusterFaults(t *testing.T) {
 	db := pg.url("thoughts")
 	migrate(t, db)
 	env := thoughtsEnv(dir, db, "nats", natsURLs(nodes), "NATS_STREAM_REPLICAS=3")
-	startThoughts(t, dir, "router1", env, "router")
+	// router2 starts first, so it holds the forwarder's lock: killing it
+	// kills the forwarder mid-batch too.
 	r2 := startThoughts(t, dir, "router2", env, "router")
+	r1 := startThoughts(t, dir, "router1", env, "router")
 	apiProc := startThoughts(t, dir, "api", env, "api")
 	checkReplicas(t, natsURLs(nodes), 3)
 	a := newAPI(apiProc.base)
 	pop := populate(t, a, "js", n)
 
 	start := time.Now()
-	events := map[string]time.Duration{}
-	at := func(what string) { events[what] = time.Since(start).Round(time.Millisecond) }
+	var mu sync.Mutex
+	var events []string
+	at := func(what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, fmt.Sprintf("%s at %v", what, time.Since(start).Round(time.Millisecond)))
+	}
+	var work string
 	restarted := make(chan struct{})
 	b := likeAll(context.Background(), a, pop, n, 16, func(sent int64) {
 		switch sent {
@@ -43,8 +53,14 @@ func TestJetStreamClusterFaults(t *testing.T) {
 			nodes[2].kill()
 			at("nats3 SIGKILLed")
 		case int64(n * 2 / 5):
+			relayed2, liked2 := handled(r2.metrics, "events_forwarder"), handled(r2.metrics, "notifications:likes.added")
+			liked1 := handled(r1.metrics, "notifications:likes.added")
 			r2.kill()
 			at("router2 SIGKILLed")
+			work = fmt.Sprintf("before its kill router2 had relayed %.0f events and handled %.0f likes, router1 handled %.0f likes", relayed2, liked2, liked1)
+			if relayed2 <= 0 || liked2 <= 0 {
+				t.Errorf("router2 was not working when killed: %s", work)
+			}
 		case int64(n * 3 / 5):
 			// Restarted from its store, it catches up with the other two.
 			go func() {
@@ -66,8 +82,8 @@ func TestJetStreamClusterFaults(t *testing.T) {
 	// A message the killed router held unacked is delivered again once its
 	// AckWait (the notification handler's whole retry span, ~80 s) expires.
 	got, wait := awaitNotified(t, pg.pool(), n, 4*time.Minute)
-	report(t, "sent %d / %v; burst %v (%.0f likes/s); %v; last notification %v after the burst",
-		b.sent.Load(), got, took.Round(time.Millisecond), float64(n)/took.Seconds(), events, wait.Round(time.Millisecond))
+	report(t, "sent %d / %v; burst %v (%.0f likes/s); %s; %s; last notification %v after the burst",
+		b.sent.Load(), got, took.Round(time.Millisecond), float64(n)/took.Seconds(), strings.Join(events, ", "), work, wait.Round(time.Millisecond))
 	if int(b.sent.Load()) != n || got.stored != n || got.notified != n || got.duplicates != 0 || got.missing != 0 {
 		t.Errorf("want %d sent, stored and notified once each", n)
 	}
