@@ -62,7 +62,7 @@ func (s ActorKeys) SetUserKeyIfAbsent(ctx context.Context, userID uuid.UUID, k d
 
 // UsersWithoutKey lists keyless users after the cursor, by ID.
 func (s ActorKeys) UsersWithoutKey(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM users WHERE public_key_pem IS NULL AND id > $1 ORDER BY id LIMIT $2`, after, limit)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM users WHERE public_key_pem IS NULL AND host IS NULL AND id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list users without a key: %w", err)
 	}

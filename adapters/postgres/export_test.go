@@ -22,3 +22,6 @@ func VisibleToForTest(ctx context.Context, pool *pgxpool.Pool, viewer *uuid.UUID
 		Scan(&visible, &listed)
 	return visible, listed, err
 }
+
+// UsersForTest is the user repository on pool, outside a transaction.
+func UsersForTest(pool *pgxpool.Pool) Users { return Users{db: pool} }

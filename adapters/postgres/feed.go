@@ -305,7 +305,7 @@ func (q *feedQuery) sql() string {
 			UNION ALL
 			(SELECT id, thought_id, booster_id FROM persource WHERE NOT (SELECT exact FROM dec))
 		)
-		SELECT e.id, e.booster_id, bu.username, bu.display_name, ` + viewColumns(1) + viewFrom + `
+		SELECT e.id, e.booster_id, bu.username || coalesce('@' || bu.host, ''), bu.display_name, ` + viewColumns(1) + viewFrom + `
 		JOIN entries e ON e.thought_id = t.id
 		LEFT JOIN users bu ON bu.id = e.booster_id
 		WHERE ` + visibleTo(1) + ` ORDER BY e.id ` + q.order()

@@ -17,10 +17,10 @@ import (
 func (r *ReadModel) InstanceStats(ctx context.Context, now time.Time) (query.InstanceStats, error) {
 	var s query.InstanceStats
 	err := r.pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM users),
-		(SELECT count(DISTINCT author_id) FROM thoughts WHERE id >= $1 AND deleted_at IS NULL),
-		(SELECT count(DISTINCT author_id) FROM thoughts WHERE id >= $2 AND deleted_at IS NULL),
-		(SELECT count(*) FROM thoughts WHERE deleted_at IS NULL)`,
+		(SELECT count(*) FROM users WHERE host IS NULL AND deleted_at IS NULL),
+		(SELECT count(DISTINCT author_id) FROM thoughts WHERE id >= $1 AND deleted_at IS NULL AND ap_iri IS NULL),
+		(SELECT count(DISTINCT author_id) FROM thoughts WHERE id >= $2 AND deleted_at IS NULL AND ap_iri IS NULL),
+		(SELECT count(*) FROM thoughts WHERE deleted_at IS NULL AND ap_iri IS NULL)`,
 		uuidV7Floor(now.AddDate(0, 0, -30)), uuidV7Floor(now.AddDate(0, 0, -180))).
 		Scan(&s.Users, &s.ActiveMonth, &s.ActiveHalfYear, &s.LocalPosts)
 	if err != nil {

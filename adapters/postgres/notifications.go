@@ -99,7 +99,7 @@ func (r Notifications) Thought(ctx context.Context, id uuid.UUID) (domain.Though
 
 // UserIDsByUsername resolves usernames case-insensitively.
 func (r Notifications) UserIDsByUsername(ctx context.Context, usernames []string) (map[string]uuid.UUID, error) {
-	rows, err := r.db.Query(ctx, `SELECT lower(username), id FROM users WHERE lower(username) = ANY($1::text[]) AND deleted_at IS NULL`, usernames)
+	rows, err := r.db.Query(ctx, `SELECT lower(username), id FROM users WHERE lower(username) = ANY($1::text[]) AND host IS NULL AND deleted_at IS NULL`, usernames)
 	if err != nil {
 		return nil, fmt.Errorf("resolve usernames: %w", err)
 	}
@@ -140,7 +140,7 @@ func (r Notifications) MarkAllRead(ctx context.Context, recipientID uuid.UUID, a
 }
 
 const notificationView = `SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL,
-		a.id, a.username, a.display_name, n.thought_id, coalesce(th.content, ''), coalesce(th.content_warning, '')
+		a.id, a.username || coalesce('@' || a.host, ''), a.display_name, n.thought_id, coalesce(th.content, ''), coalesce(th.content_warning, '')
 	FROM notifications n
 	JOIN users a ON a.id = n.actor_id
 	LEFT JOIN thoughts th ON th.id = n.thought_id`

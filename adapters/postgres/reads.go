@@ -34,7 +34,7 @@ var _ query.ReadModel = (*ReadModel)(nil)
 // $viewer (NULL for an anonymous viewer: both false).
 func viewColumns(viewer int) string {
 	p := "$" + strconv.Itoa(viewer) + "::uuid"
-	return thoughtColumns + `, u.username, u.display_name,
+	return thoughtColumns + `, ` + acct("u") + `, u.display_name,
 	` + repliesCount(viewer) + `, coalesce(s.likes_count, 0), coalesce(s.boosts_count, 0),
 	EXISTS (SELECT 1 FROM likes vl WHERE vl.user_id = ` + p + ` AND vl.thought_id = t.id),
 	EXISTS (SELECT 1 FROM boosts vb WHERE vb.user_id = ` + p + ` AND vb.thought_id = t.id)`
@@ -111,11 +111,11 @@ func (r *ReadModel) UserByID(ctx context.Context, id uuid.UUID) (domain.User, er
 // count counts the live thoughts viewer may see.
 func (r *ReadModel) ProfileByUsername(ctx context.Context, viewer query.Viewer, username string) (query.Profile, error) {
 	var p query.Profile
-	err := r.pool.QueryRow(ctx, `SELECT u.id, u.username, u.display_name, u.bio, u.locked, u.created_at,
+	err := r.pool.QueryRow(ctx, `SELECT u.id, `+acct("u")+`, u.display_name, u.bio, u.locked, u.created_at,
 		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL AND `+visibleTo(2)+`),
 		(SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted'),
 		(SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')
-		FROM users u WHERE lower(u.username) = lower($1) AND u.deleted_at IS NULL`, username, viewer).
+		FROM users u WHERE lower(u.username) = lower($1) AND u.host IS NULL AND u.deleted_at IS NULL`, username, viewer).
 		Scan(&p.ID, &p.Username, &p.DisplayName, &p.Bio, &p.Locked, &p.CreatedAt, &p.Thoughts, &p.Followers, &p.Following)
 	if err != nil {
 		return query.Profile{}, notFound(err, "user")

@@ -128,7 +128,7 @@ func likePrefix(prefix string) string {
 // first, then username matches, then display-name matches, by username.
 func (r *ReadModel) SearchUsers(ctx context.Context, viewer query.Viewer, prefix string, limit, offset int) ([]query.UserSummary, error) {
 	prefix = strings.ToLower(prefix)
-	rows, err := r.pool.Query(ctx, `SELECT u.id, u.username, u.display_name FROM users u
+	rows, err := r.pool.Query(ctx, `SELECT u.id, `+acct("u")+`, u.display_name FROM users u
 		WHERE (lower(u.username) LIKE $1 OR lower(u.display_name) LIKE $1) AND u.deleted_at IS NULL
 			AND `+notBlockedEitherWay("$2::uuid", "u.id")+`
 		ORDER BY lower(u.username) = $3 DESC, lower(u.username) LIKE $1 DESC, u.username

@@ -241,7 +241,7 @@ func (r Entities) ReplaceMentions(ctx context.Context, thoughtID uuid.UUID, user
 		usernames = []string{}
 	}
 	_, err := r.db.Exec(ctx, `WITH mentioned AS (
-			SELECT id FROM users WHERE lower(username) = ANY ($2::text[])
+			SELECT id FROM users WHERE lower(username) = ANY ($2::text[]) AND host IS NULL
 		), gone AS (
 			DELETE FROM thought_mentions WHERE thought_id = $1 AND user_id NOT IN (SELECT id FROM mentioned)
 		)

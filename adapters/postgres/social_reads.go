@@ -20,7 +20,7 @@ func (r *ReadModel) Relationship(ctx context.Context, viewer, other uuid.UUID) (
 // table whose column cursor orders the list, conds filter it ($1 is owner).
 func (r *ReadModel) userList(ctx context.Context, from, cursor string, conds []string, owner uuid.UUID, page domain.Page) ([]query.ListedUser, error) {
 	where, tail, args := keyset(page, cursor, conds, []any{owner})
-	rows, err := r.pool.Query(ctx, `SELECT `+cursor+`, u.id, u.username, u.display_name FROM `+from+where+tail, args...)
+	rows, err := r.pool.Query(ctx, `SELECT `+cursor+`, u.id, `+acct("u")+`, u.display_name FROM `+from+where+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -76,7 +76,7 @@ func (r *ReadModel) BoostedBy(ctx context.Context, thoughtID uuid.UUID, page dom
 
 // TopFriends lists userID's top friends in order.
 func (r *ReadModel) TopFriends(ctx context.Context, userID uuid.UUID) ([]query.UserSummary, error) {
-	rows, err := r.pool.Query(ctx, `SELECT u.id, u.username, u.display_name
+	rows, err := r.pool.Query(ctx, `SELECT u.id, `+acct("u")+`, u.display_name
 		FROM top_friends tf JOIN users u ON u.id = tf.friend_id WHERE tf.user_id = $1 ORDER BY tf.position`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list top friends: %w", err)

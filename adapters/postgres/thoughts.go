@@ -19,20 +19,24 @@ type Thoughts struct {
 }
 
 const thoughtColumns = `t.id, t.author_id, t.content, t.content_warning, t.sensitive, t.visibility,
-	t.in_reply_to_id, t.in_reply_to_author_id, t.created_at, t.edited_at, t.deleted_at`
+	t.in_reply_to_id, t.in_reply_to_author_id, t.created_at, t.edited_at, t.deleted_at,
+	coalesce(t.ap_iri, ''), coalesce(t.url, ''), coalesce(t.content_html, ''), coalesce(t.in_reply_to_iri, '')`
 
 func thoughtDest(t *domain.Thought) []any {
 	return []any{&t.ID, &t.AuthorID, &t.Content, &t.ContentWarning, &t.Sensitive, &t.Visibility,
-		&t.InReplyToID, &t.InReplyToAuthorID, &t.CreatedAt, &t.EditedAt, &t.DeletedAt}
+		&t.InReplyToID, &t.InReplyToAuthorID, &t.CreatedAt, &t.EditedAt, &t.DeletedAt,
+		&t.Remote.IRI, &t.Remote.URL, &t.Remote.ContentHTML, &t.Remote.InReplyToIRI}
 }
 
 // Create inserts a thought.
 func (r Thoughts) Create(ctx context.Context, t domain.Thought) error {
 	_, err := r.db.Exec(ctx, `INSERT INTO thoughts (id, author_id, content, content_warning, sensitive, visibility,
-		in_reply_to_id, in_reply_to_author_id, created_at, edited_at, deleted_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+		in_reply_to_id, in_reply_to_author_id, created_at, edited_at, deleted_at,
+		ap_iri, url, content_html, in_reply_to_iri)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, nullif($12, ''), nullif($13, ''), nullif($14, ''), nullif($15, ''))`,
 		t.ID, t.AuthorID, t.Content, t.ContentWarning, t.Sensitive, t.Visibility,
-		t.InReplyToID, t.InReplyToAuthorID, t.CreatedAt, t.EditedAt, t.DeletedAt)
+		t.InReplyToID, t.InReplyToAuthorID, t.CreatedAt, t.EditedAt, t.DeletedAt,
+		t.Remote.IRI, t.Remote.URL, t.Remote.ContentHTML, t.Remote.InReplyToIRI)
 	if err != nil {
 		return fmt.Errorf("insert thought: %w", err)
 	}
@@ -66,8 +70,8 @@ func (r Thoughts) VisibleTo(ctx context.Context, viewer, id uuid.UUID) (domain.T
 // Update saves the mutable fields of t.
 func (r Thoughts) Update(ctx context.Context, t domain.Thought) error {
 	tag, err := r.db.Exec(ctx, `UPDATE thoughts SET content = $2, content_warning = $3, sensitive = $4,
-		edited_at = $5, deleted_at = $6 WHERE id = $1`,
-		t.ID, t.Content, t.ContentWarning, t.Sensitive, t.EditedAt, t.DeletedAt)
+		edited_at = $5, deleted_at = $6, content_html = nullif($7, ''), url = nullif($8, '') WHERE id = $1`,
+		t.ID, t.Content, t.ContentWarning, t.Sensitive, t.EditedAt, t.DeletedAt, t.Remote.ContentHTML, t.Remote.URL)
 	if err != nil {
 		return fmt.Errorf("update thought: %w", err)
 	}

@@ -16,11 +16,19 @@ type Users struct{ db querier }
 
 const userColumns = `id, username, email, password_hash, display_name, bio, locked, created_at, updated_at`
 
+// userSelect reads userColumns and, for a remote account, its host and actor.
+const userSelect = `SELECT ` + userColumns + `, coalesce(host, ''), coalesce(actor_iri, '') FROM users`
+
 func scanUser(row pgx.Row) (domain.User, error) {
 	var u domain.User
-	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.DisplayName, &u.Bio, &u.Locked, &u.CreatedAt, &u.UpdatedAt)
+	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.DisplayName, &u.Bio, &u.Locked, &u.CreatedAt,
+		&u.UpdatedAt, &u.Host, &u.ActorIRI)
 	return u, err
 }
+
+// acct is the SQL naming account alias a as people see it: the username, with
+// @host for a remote account.
+func acct(a string) string { return a + ".username || coalesce('@' || " + a + ".host, '')" }
 
 // Create inserts u; a taken username is a domain.ErrConflict.
 func (r Users) Create(ctx context.Context, u domain.User) error {
@@ -39,7 +47,7 @@ func (r Users) Create(ctx context.Context, u domain.User) error {
 
 // ByID loads a user.
 func (r Users) ByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
-	u, err := scanUser(r.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 AND deleted_at IS NULL`, id))
+	u, err := scanUser(r.db.QueryRow(ctx, userSelect+` WHERE id = $1 AND deleted_at IS NULL`, id))
 	if err != nil {
 		return domain.User{}, notFound(err, "user")
 	}
@@ -48,7 +56,7 @@ func (r Users) ByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 
 // ByUsername loads a user by username, case-insensitively.
 func (r Users) ByUsername(ctx context.Context, username string) (domain.User, error) {
-	u, err := scanUser(r.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1) AND deleted_at IS NULL`, username))
+	u, err := scanUser(r.db.QueryRow(ctx, userSelect+` WHERE lower(username) = lower($1) AND host IS NULL AND deleted_at IS NULL`, username))
 	if err != nil {
 		return domain.User{}, notFound(err, "user")
 	}

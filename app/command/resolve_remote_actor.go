@@ -96,8 +96,9 @@ func (h ResolveRemoteActorHandler) Handle(ctx context.Context, cmd ResolveRemote
 			cmd.Handle, iri, fetched.Username)
 	}
 	fetched.FetchedAt = h.Clock()
-	if err := h.Actors.Save(ctx, fetched); err != nil {
+	saved, err := h.Actors.Save(ctx, fetched)
+	if err != nil {
 		return domain.RemoteActor{}, fmt.Errorf("store actor %s: %w", fetched.IRI, err)
 	}
-	return fetched, nil
+	return saved, nil
 }

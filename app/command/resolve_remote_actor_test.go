@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 )
@@ -30,7 +32,15 @@ func (c remoteCache) ByHandle(_ context.Context, name, host string) (domain.Remo
 	return domain.RemoteActor{}, domain.ErrNotFound
 }
 
-func (c remoteCache) Save(_ context.Context, a domain.RemoteActor) error { c[a.IRI] = a; return nil }
+func (c remoteCache) Save(_ context.Context, a domain.RemoteActor) (domain.RemoteActor, error) {
+	if old, ok := c[a.IRI]; ok {
+		a.UserID = old.UserID
+	} else {
+		a.UserID = uuid.New()
+	}
+	c[a.IRI] = a
+	return a, nil
+}
 
 // remoteNet is a fake RemoteActorFetcher: actors by IRI, handles by
 // name@host, and a switch to make the network fail.

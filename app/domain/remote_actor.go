@@ -3,6 +3,8 @@ package domain
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // RemoteActor is an actor of another server, as we last fetched it.
@@ -26,6 +28,9 @@ type RemoteActor struct {
 	KeyID        string
 	PublicKeyPEM string
 	FetchedAt    time.Time
+	// UserID is the users row that stands for the actor locally (follows,
+	// likes, thoughts and notifications refer to it); set by Save.
+	UserID uuid.UUID
 }
 
 // Handle is the actor's name@host.
@@ -37,6 +42,8 @@ type RemoteActorRepository interface {
 	ByIRI(ctx context.Context, iri string) (RemoteActor, error)
 	// ByHandle returns the cached actor name@host (case-insensitive), ErrNotFound if none.
 	ByHandle(ctx context.Context, username, host string) (RemoteActor, error)
-	// Save stores a, replacing what was cached under its IRI.
-	Save(ctx context.Context, a RemoteActor) error
+	// Save stores a, replacing what was cached under its IRI, and creates or
+	// updates the account that stands for it (name, display name, bio,
+	// locked); it returns a with UserID set. A deleted account stays deleted.
+	Save(ctx context.Context, a RemoteActor) (RemoteActor, error)
 }

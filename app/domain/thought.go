@@ -51,6 +51,21 @@ type Thought struct {
 	CreatedAt         time.Time
 	EditedAt          *time.Time
 	DeletedAt         *time.Time
+	// Remote is set on a thought of a remote account (a Note we received).
+	Remote RemoteNote
+}
+
+// RemoteNote is what a thought from another server keeps of its Note.
+type RemoteNote struct {
+	// IRI is the Note's id; "" for a local thought.
+	IRI string
+	// URL is the Note's page for people, if it named one.
+	URL string
+	// ContentHTML is the Note's content, sanitised; Content holds its text.
+	ContentHTML string
+	// InReplyToIRI is the parent's IRI while the parent is not (yet) here;
+	// once it is, InReplyToID is set.
+	InReplyToIRI string
 }
 
 // Deleted reports whether t is a tombstone.
@@ -73,7 +88,7 @@ func (t Thought) Tombstone(at time.Time) (Thought, error) {
 	if err := t.CheckLive(); err != nil {
 		return Thought{}, err
 	}
-	t.Content, t.ContentWarning, t.Sensitive = "", "", false
+	t.Content, t.ContentWarning, t.Sensitive, t.Remote.ContentHTML = "", "", false, ""
 	t.DeletedAt = &at
 	return t, nil
 }

@@ -24,10 +24,15 @@ const (
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9_]{1,30}$`)
 
-// User is a local account.
+// User is an account: a local one, or a remote actor's (Host and ActorIRI
+// set; no email, password or key pair of ours).
 type User struct {
-	ID           uuid.UUID
-	Username     string
+	ID       uuid.UUID
+	Username string
+	// Host is "" for a local account, else the remote server's host (lower
+	// case, with the port if any); ActorIRI is then the actor's id.
+	Host         string
+	ActorIRI     string
 	Email        string
 	PasswordHash string
 	DisplayName  string
@@ -63,6 +68,18 @@ func NewUser(id uuid.UUID, username, email, passwordHash string, now time.Time) 
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}, nil
+}
+
+// Remote reports whether u is a remote actor's account.
+func (u User) Remote() bool { return u.Host != "" }
+
+// Acct is how the account is named to people: username for a local account,
+// username@host for a remote one.
+func (u User) Acct() string {
+	if u.Remote() {
+		return u.Username + "@" + u.Host
+	}
+	return u.Username
 }
 
 // ValidateUsername enforces 1–30 characters of [a-z0-9_]. Uniqueness is
