@@ -16,7 +16,7 @@ BIN ?= bin/thoughts
 TESTFLAGS ?=
 BENCHFLAGS ?=
 
-.PHONY: build run test test-federation migrate vet bench bench-social bench-events bench-soak db fuzz
+.PHONY: build run test test-faults test-federation migrate vet bench bench-social bench-events bench-soak db fuzz
 
 ## build: compile the binary to bin/thoughts
 build:
@@ -33,6 +33,14 @@ run: db
 ## test: the full test suite with the race detector
 test: db
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+## test-faults: the fault tests (faults/, build tag `faults`): real `thoughts` and nats-server processes and a
+##              throwaway PostgreSQL cluster of their own (never the development one), with nodes killed and
+##              restarted under load. FAULTS_LIKES sets the like bursts (default 10000). A few minutes.
+##              Needs the PostgreSQL server binaries, which `db` installs if missing.
+FAULTS_LIKES ?= 10000
+test-faults: db
+	FAULTS_LIKES=$(FAULTS_LIKES) $(GO) test -tags faults -count=1 -v -timeout 20m $(TESTFLAGS) ./faults/
 
 # THOUGHTS_FEDTEST=1 makes `make test` (and so .ci/run) include the federation end-to-end
 # tests of service/fedtest. Off by default until issue 8's inbox and delivery work has

@@ -202,8 +202,9 @@ func (s *Service) handlerDeps(ctx context.Context) (app.Deps, error) {
 }
 
 // StartProcessing starts the outbox forwarder (NATS) and the router with the
-// service's handlers (Options.Processing), and returns once they run. They
-// run until Close; Done reports an unexpected stop.
+// service's handlers (Options.Processing), and the retention pruner
+// (retention.go), and returns once they run. They run until Close; Done
+// reports an unexpected stop.
 func (s *Service) StartProcessing(ctx context.Context) error {
 	if !s.opts.Processing {
 		return errors.New("service opened without Options.Processing")
@@ -216,6 +217,15 @@ func (s *Service) StartProcessing(ctx context.Context) error {
 		return err
 	}
 	s.processing = p
+	if s.Config.Retention.interval() > 0 {
+		pr, err := newPruner(s.Pool, s.Config.Retention, s.Log, s.Metrics)
+		if err != nil {
+			return err
+		}
+		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.listeners.Go(func() { pr.run(pctx) })
+		s.stopListeners = append(s.stopListeners, cancel)
+	}
 	return nil
 }
 
