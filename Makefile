@@ -34,13 +34,13 @@ run: db
 test: db
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
-## test-faults: the fault tests (faults/, build tag `faults`): real `thoughts` and nats-server processes and a
+## test-faults: the fault tests (service/faults/, build tag `faults`): real `thoughts` and nats-server processes and a
 ##              throwaway PostgreSQL cluster of their own (never the development one), with nodes killed and
 ##              restarted under load. FAULTS_LIKES sets the like bursts (default 10000). A few minutes.
 ##              Needs the PostgreSQL server binaries, which `db` installs if missing.
 FAULTS_LIKES ?= 10000
 test-faults: db
-	FAULTS_LIKES=$(FAULTS_LIKES) $(GO) test -tags faults -count=1 -v -timeout 20m $(TESTFLAGS) ./faults/
+	FAULTS_LIKES=$(FAULTS_LIKES) $(GO) test -tags faults -count=1 -v -timeout 20m $(TESTFLAGS) ./service/faults/
 
 # THOUGHTS_FEDTEST=1 makes `make test` (and so .ci/run) include the federation end-to-end
 # tests of service/fedtest. Off by default until issue 8's inbox and delivery work has
