@@ -116,6 +116,10 @@ type remoteKey struct {
 	PublicKeyPEM string `json:"publicKeyPem"`
 }
 
+// actorHTML sanitises actor summaries: they are shown as HTML. A policy is
+// built once and never changed, so sharing it is safe.
+var actorHTML = NewSanitizer()
+
 var actorTypes = []string{"Person", "Service", "Application", "Group", "Organization"}
 
 // FetchActor fetches the actor at iri, signed, and checks it as Mastodon
@@ -158,7 +162,7 @@ func parseActor(iri string, body []byte) (domain.RemoteActor, error) {
 	}
 	a := domain.RemoteActor{
 		IRI: iri, Host: host, Username: doc.PreferredUsername, Type: doc.Type,
-		DisplayName: doc.Name, Summary: doc.Summary, URL: firstHref(doc.URL),
+		DisplayName: doc.Name, Summary: actorHTML.HTML(doc.Summary), URL: firstHref(doc.URL),
 		Inbox: doc.Inbox, Outbox: doc.Outbox, Followers: doc.Followers, Following: doc.Following,
 		Locked: doc.ManuallyApprovesFollowers, KeyID: key.ID, PublicKeyPEM: key.PublicKeyPEM,
 	}
