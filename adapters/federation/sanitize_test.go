@@ -12,7 +12,7 @@ func TestSanitizerHTML(t *testing.T) {
 	z := federation.NewSanitizer()
 	for _, tc := range []struct {
 		name, in, want string
-		absent        []string
+		absent         []string
 	}{
 		{name: "script and its content go", in: `<p>hi<script>alert(1)</script></p>`, want: `<p>hi</p>`},
 		{name: "style and its content go", in: `<style>p{color:red}</style><p>x</p>`, want: `<p>x</p>`},
@@ -54,8 +54,8 @@ func TestSanitizerText(t *testing.T) {
 	for in, want := range map[string]string{
 		`<p>Hello <a href="https://x.example/tags/go" class="mention hashtag">#<span>Go</span></a> &amp; you</p><p>line<br>two</p>`: "Hello #Go & you\n\nline\ntwo",
 		`<p>a<script>alert(1)</script>b</p>`: "ab",
-		`plain &lt;b&gt;`:                     "plain <b>",
-		``:                                    "",
+		`plain &lt;b&gt;`:                    "plain <b>",
+		``:                                   "",
 	} {
 		if got := z.Text(in); got != want {
 			t.Errorf("Text(%q) = %q, want %q", in, got, want)
