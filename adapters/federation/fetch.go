@@ -47,7 +47,9 @@ type statusError struct {
 	code int
 }
 
-func (e *statusError) Error() string { return fmt.Sprintf("%v: GET %s: status %d", ErrFetch, e.iri, e.code) }
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%v: GET %s: status %d", ErrFetch, e.iri, e.code)
+}
 func (e *statusError) Unwrap() error { return ErrFetch }
 
 // permanent: asking again will not help (a 4xx other than 408 and 429).
