@@ -92,6 +92,9 @@ type Deps struct {
 	// serving HTTP needs them.
 	APIKeys  command.APIKeyUsage
 	Sessions command.SessionUsage
+	// Federation is what the inbox handler needs besides UoW; nil in a
+	// process that runs no federation handlers (benchmarks).
+	Federation *FederationDeps
 }
 
 // WithDefaults fills in what Deps may leave out: the system clock.

@@ -198,7 +198,8 @@ func (s *Service) handlerDeps(ctx context.Context) (app.Deps, error) {
 		return app.Deps{}, err
 	}
 	// Event handlers need no password hasher or token issuer.
-	return app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp)}, nil
+	fed := s.federation().deps
+	return app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp), Federation: &fed}, nil
 }
 
 // StartProcessing starts the outbox forwarder (NATS) and the router with the
