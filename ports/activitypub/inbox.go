@@ -62,7 +62,9 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.InfoContext(r.Context(), "inbox: signature refused", "err", err, "remote_addr", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Signature realm="`+s.public.Host+`",headers="(request-target) host date digest"`)
-		problem(w, http.StatusUnauthorized, "the request must carry a valid HTTP signature: "+err.Error())
+		// The reason is logged, not told: it may name our own failures.
+		problem(w, http.StatusUnauthorized, "the request must carry a valid HTTP signature (draft-cavage or RFC 9421) "+
+			"covering the request target, host, date and digest, dated within an hour, by a key its owner publishes")
 		return
 	}
 	got, err := s.fed.ReceiveActivity.Handle(r.Context(), command.ReceiveActivity{KeyID: keyID, Body: body})
