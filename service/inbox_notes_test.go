@@ -75,6 +75,7 @@ func TestInboxNotes(t *testing.T) {
 	r := newInboxRig(t)
 	alice := r.register("alice")
 	eve := r.register("eve")
+	dave := r.register("dave") // a local dave; the note mentions another server's
 	bob := r.rs.actor("bob", 0)
 	carol := r.rs.actor("carol", 1)
 	host := strings.TrimPrefix(r.rs.URL, "http://")
@@ -84,11 +85,12 @@ func TestInboxNotes(t *testing.T) {
 
 	public := r.note("bob", `<p>Hello <a href="`+r.rs.URL+`/tags/fediverse" class="mention hashtag" rel="tag">#<span>Fediverse</span></a> and `+
 		`<span class="h-card"><a href="`+r.base+`/users/eve" class="u-url mention">@<span>eve</span></a></span>`+
-		`<script>alert(1)</script><img src=x onerror="alert(2)"></p>`,
+		`<script>alert(1)</script><img src=x onerror="alert(2)"> cc @dave</p>`,
 		[]string{publicAddr}, []string{followers, r.base + "/users/eve"},
 		map[string]any{"tag": []any{
 			map[string]any{"type": "Hashtag", "href": r.rs.URL + "/tags/fediverse", "name": "#Fediverse"},
 			map[string]any{"type": "Mention", "href": r.base + "/users/eve", "name": "@eve@" + r.base[len("http://"):]},
+			map[string]any{"type": "Mention", "href": r.rs.iri("dave"), "name": "@dave@" + host},
 		}})
 	created := r.events(events.TopicThoughtCreated)
 	if out := r.apply(bob, create(public)); out != "applied" {
@@ -99,7 +101,7 @@ func TestInboxNotes(t *testing.T) {
 	if err := r.s.Pool.QueryRow(context.Background(), `SELECT content, content_html, visibility FROM thoughts WHERE id = $1`, pub).Scan(&text, &html, &vis); err != nil {
 		t.Fatal(err)
 	}
-	if text != "Hello #Fediverse and @eve" || strings.Contains(html, "script") || strings.Contains(html, "onerror") || strings.Contains(html, "img") || vis != "public" {
+	if text != "Hello #Fediverse and @eve cc @dave" || strings.Contains(html, "script") || strings.Contains(html, "onerror") || strings.Contains(html, "img") || vis != "public" {
 		t.Errorf("stored %q / %q / %s", text, html, vis)
 	}
 	if !contains(r.listIDs("/api/v1/feed", alice.token), pub) {
@@ -112,6 +114,11 @@ func TestInboxNotes(t *testing.T) {
 		t.Errorf("bob's public note is not found by search")
 	}
 	r.waitNotified(eve, "mention:bob@"+host)
+	// The same event notified eve and did not notify the local dave: the
+	// Mention named another server's dave.
+	if n := r.notifications(dave); len(n) != 0 {
+		t.Errorf("the local dave was notified of a mention of another dave: %v", n)
+	}
 	if got := r.events(events.TopicThoughtCreated); got != created+1 {
 		t.Errorf("%d ThoughtCreated for one note", got-created)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -191,9 +192,10 @@ func (in inbound) apply(ctx context.Context, fn func(ctx context.Context, tx Tx)
 
 // finish records a verdict on an activity that was not applied.
 func (h ProcessActivityHandler) finish(ctx context.Context, id uuid.UUID, v error) error {
-	outcome := v.Error()
+	// What a remote server sent ends up in the reason: keep it storable.
+	outcome := strings.ToValidUTF8(strings.ReplaceAll(v.Error(), "\x00", ""), "\uFFFD")
 	if len(outcome) > 500 {
-		outcome = outcome[:500]
+		outcome = strings.ToValidUTF8(outcome[:500], "")
 	}
 	err := h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		row, err := tx.Inbox().ByID(ctx, id)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -72,6 +73,24 @@ func FuzzInboxActivity(f *testing.F) {
 		}
 		if row := w.inbox[got.ID]; err == nil && !row.Processed() {
 			t.Fatalf("an activity applied without error is not marked processed")
+		}
+		// Everything stored must be storable: PostgreSQL text takes no NUL
+		// and only valid UTF-8.
+		storable := func(what, v string) {
+			if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+				t.Fatalf("%s %q cannot be stored", what, v)
+			}
+		}
+		for _, row := range w.inbox {
+			storable("outcome", row.Outcome)
+			storable("activity type", row.Type)
+			storable("activity id", row.IRI)
+		}
+		for _, th := range w.thought {
+			for what, v := range map[string]string{"content": th.Content, "warning": th.ContentWarning, "html": th.Remote.ContentHTML,
+				"iri": th.Remote.IRI, "url": th.Remote.URL, "parent iri": th.Remote.InReplyToIRI} {
+				storable(what, v)
+			}
 		}
 		for _, e := range w.outbox {
 			if _, err := events.Marshal(e.Event); err != nil {

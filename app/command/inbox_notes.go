@@ -73,11 +73,16 @@ func (h ProcessActivityHandler) relevant(ctx context.Context, tx Tx, note vocab.
 			addressees = append(addressees, t.Href)
 		}
 	}
+	looked := 0
 	for _, a := range addressees {
+		if looked == maxAddresseeLookups {
+			break
+		}
 		name, ok := h.IRIs.LocalUsername(a)
 		if !ok || domain.ValidateUsername(name) != nil {
 			continue
 		}
+		looked++
 		if _, err := tx.Users().ByUsername(ctx, name); err == nil {
 			return true, nil
 		} else if !errors.Is(err, domain.ErrNotFound) {
@@ -93,6 +98,10 @@ func (h ProcessActivityHandler) relevant(ctx context.Context, tx Tx, note vocab.
 	}
 	return tx.Federated().LocalFollowerOf(ctx, authorID)
 }
+
+// maxAddresseeLookups bounds the local accounts a Note's addressing is
+// checked against: a real Note names a few.
+const maxAddresseeLookups = 100
 
 // noteText is what a thought keeps of a Note's content.
 type noteText struct {
@@ -161,7 +170,7 @@ func (h ProcessActivityHandler) storeNote(ctx context.Context, tx Tx, note vocab
 	if !vocab.IsHTTPURL(t.Remote.URL) {
 		t.Remote.URL = ""
 	}
-	if note.InReplyTo != "" {
+	if note.InReplyTo != "" && vocab.IsHTTPURL(note.InReplyTo) {
 		parent, err := h.thoughtByIRI(ctx, tx, note.InReplyTo)
 		switch {
 		case err == nil:

@@ -81,8 +81,8 @@ func ParseActivity(raw []byte) (Incoming, error) {
 	switch {
 	case a.ID == "":
 		return Incoming{}, malformed("the activity has no id")
-	case a.Type == "":
-		return Incoming{}, malformed("the activity has no type")
+	case !validType(a.Type):
+		return Incoming{}, malformed("the activity's type is missing or not a type name")
 	case a.Actor == "":
 		return Incoming{}, malformed("the activity has no actor")
 	case !IsHTTPURL(a.ID) || !IsHTTPURL(a.Actor):
@@ -107,7 +107,7 @@ func ParseObject(raw []byte) (Incoming, error) {
 	if err != nil {
 		return Incoming{}, err
 	}
-	if o.ID == "" || o.Type == "" || !IsHTTPURL(o.ID) {
+	if o.ID == "" || !validType(o.Type) || !IsHTTPURL(o.ID) {
 		return Incoming{}, malformed("an object needs an http(s) id and a type")
 	}
 	return o, nil
@@ -319,6 +319,20 @@ func readTags(raw json.RawMessage) []IncomingTag {
 		out = append(out, IncomingTag{Type: firstType(t.Type), Href: t.Href, Name: t.Name})
 	}
 	return out
+}
+
+// validType: a type name as ActivityStreams and its extensions spell them
+// (Note, as:Public, toot:Emoji), at most 64 characters.
+func validType(t string) bool {
+	if t == "" || len(t) > 64 {
+		return false
+	}
+	for _, r := range t {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == ':' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // HasASContext reports whether @context is the ActivityStreams IRI or a

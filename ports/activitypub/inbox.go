@@ -10,6 +10,7 @@ import (
 
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/vocab"
 )
 
 // MaxInboxBytes bounds a delivery's body (1 MiB: Mastodon's limit too).
@@ -62,16 +63,19 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.InfoContext(r.Context(), "inbox: signature refused", "err", err, "remote_addr", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Signature realm="`+s.public.Host+`",headers="(request-target) host date digest"`)
-		problem(w, http.StatusUnauthorized, "the request must carry a valid HTTP signature: "+err.Error())
+		// The reason is logged, not told: it may name our own failures.
+		problem(w, http.StatusUnauthorized, "the request must carry a valid HTTP signature (draft-cavage or RFC 9421) "+
+			"covering the request target, host, date and digest, dated within an hour, by a key its owner publishes")
 		return
 	}
-	got, err := s.fed.ReceiveActivity.Handle(r.Context(), command.ReceiveActivity{KeyID: keyID, Body: body})
-	if got.Signer.Host != "" && s.health != nil {
-		// The host signed a valid request: it is alive, whatever it sent.
-		if herr := s.health.MarkAlive(r.Context(), got.Signer.Host); herr != nil {
-			s.log.WarnContext(r.Context(), "inbox: could not mark host alive", "host", got.Signer.Host, "err", herr)
+	// The host signed a valid request (a key is published on its owner's
+	// host): it is alive, whatever it sent.
+	if host := vocab.Host(keyID); host != "" && s.health != nil {
+		if herr := s.health.MarkAlive(r.Context(), host); herr != nil {
+			s.log.WarnContext(r.Context(), "inbox: could not mark host alive", "host", host, "err", herr)
 		}
 	}
+	got, err := s.fed.ReceiveActivity.Handle(r.Context(), command.ReceiveActivity{KeyID: keyID, Body: body})
 	if errors.Is(err, domain.ErrUnauthenticated) {
 		problem(w, http.StatusUnauthorized, err.Error())
 		return

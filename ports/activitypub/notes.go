@@ -1,6 +1,7 @@
 package activitypub
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
 	"time"
@@ -24,7 +25,14 @@ func (s *Server) loadNote(w http.ResponseWriter, r *http.Request, activity bool)
 		s.writeError(w, r, domain.Errorf(domain.ErrNotFound, "thought not found"))
 		return query.NoteView{}, false
 	}
-	v, err := s.fed.NoteForHost.Handle(r.Context(), vars["username"], id, s.signerHost(r))
+	// Signatures are checked only when the thought is not for anyone:
+	// checking one may mean fetching the signer's key.
+	v, err := s.fed.NoteForHost.Handle(r.Context(), vars["username"], id, "")
+	if errors.Is(err, domain.ErrNotFound) {
+		if host := s.signerHost(r); host != "" {
+			v, err = s.fed.NoteForHost.Handle(r.Context(), vars["username"], id, host)
+		}
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return query.NoteView{}, false
