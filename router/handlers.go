@@ -15,9 +15,11 @@ import (
 // own retry policy.
 func Handlers(d app.Deps) []Handler {
 	d = d.WithDefaults()
-	return []Handler{
+	hs := []Handler{
 		Bind("notifications", command.NotifyHandler{UoW: d.UoW, Clock: d.Clock}, DefaultPolicy()),
 	}
+	hs = append(hs, federationHandlers(d)...)
+	return hs
 }
 
 // EventHandler is a use case of app that reacts to events: it declares the
