@@ -103,10 +103,10 @@ func (q Deliveries) Record(ctx context.Context, a command.DeliveryAttempt, p dom
 		if a.State != domain.DeliveryPending {
 			next = nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $2, last_status = $3,
-				last_error = $4, state = $5, leased_until = NULL,
-				next_attempt_at = coalesce($6, next_attempt_at),
-				done_at = CASE WHEN $5 = 'pending' THEN NULL ELSE $2 END
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $2::timestamptz,
+				last_status = $3::int, last_error = $4::text, state = $5::text, leased_until = NULL,
+				next_attempt_at = coalesce($6::timestamptz, next_attempt_at),
+				done_at = CASE WHEN $5::text = 'pending' THEN NULL ELSE $2::timestamptz END
 			WHERE id = $1 AND state = 'pending'`, a.ID, a.At, status, a.Error, a.State, next); err != nil {
 			return fmt.Errorf("record delivery %d: %w", a.ID, err)
 		}
@@ -149,28 +149,29 @@ func recordHost(ctx context.Context, tx pgx.Tx, a command.DeliveryAttempt, statu
 			}
 		}
 		unavailable := h.days >= p.UnavailableDays
-		if _, err := tx.Exec(ctx, `UPDATE federation_hosts SET consecutive_failures = $2, failure_days = $3,
-				last_failure_day = $4, open_until = $5, last_failure_at = $6, last_status = $7, last_error = $8,
-				state = CASE WHEN $9 THEN 'unavailable' ELSE state END,
-				unavailable_since = CASE WHEN $9 AND state <> 'unavailable' THEN $6 ELSE unavailable_since END
+		if _, err := tx.Exec(ctx, `UPDATE federation_hosts SET consecutive_failures = $2::int, failure_days = $3::int,
+				last_failure_day = $4::date, open_until = $5::timestamptz, last_failure_at = $6::timestamptz,
+				last_status = $7::int, last_error = $8::text,
+				state = CASE WHEN $9::bool THEN 'unavailable' ELSE state END,
+				unavailable_since = CASE WHEN $9::bool AND state <> 'unavailable' THEN $6::timestamptz ELSE unavailable_since END
 			WHERE host = $1`, a.Host, h.consecutive, h.days, day, pause, a.At, status, a.Error, unavailable); err != nil {
 			return fmt.Errorf("record failure of host %s: %w", a.Host, err)
 		}
 		if unavailable {
-			if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'failed', done_at = $2, leased_until = NULL,
-					last_error = 'given up: host unavailable (failed on ' || $3 || ' separate days); last error: ' || last_error
+			if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'failed', done_at = $2::timestamptz, leased_until = NULL,
+					last_error = 'given up: host unavailable (failed on ' || $3::text || ' separate days); last error: ' || last_error
 				WHERE host = $1 AND state = 'pending'`, a.Host, a.At, fmt.Sprint(h.days)); err != nil {
 				return fmt.Errorf("fail deliveries to unavailable host %s: %w", a.Host, err)
 			}
 		}
 	case a.HostUp:
 		if _, err := tx.Exec(ctx, `UPDATE federation_hosts SET consecutive_failures = 0, failure_days = 0,
-				last_failure_day = NULL, open_until = $2, last_success_at = $3
+				last_failure_day = NULL, open_until = $2::timestamptz, last_success_at = $3::timestamptz
 			WHERE host = $1`, a.Host, pause, a.At); err != nil {
 			return fmt.Errorf("record success of host %s: %w", a.Host, err)
 		}
 	case pause != nil:
-		if _, err := tx.Exec(ctx, `UPDATE federation_hosts SET open_until = greatest(open_until, $2) WHERE host = $1`,
+		if _, err := tx.Exec(ctx, `UPDATE federation_hosts SET open_until = greatest(open_until, $2::timestamptz) WHERE host = $1`,
 			a.Host, pause); err != nil {
 			return fmt.Errorf("pause host %s: %w", a.Host, err)
 		}
