@@ -66,7 +66,7 @@ type peer struct {
 	respond func(n int) (status int, header http.Header) // n: 0-based index of the request
 }
 
-func newPeer(t *testing.T, respond func(n int) (int, http.Header)) *peer {
+func newPeer(t testing.TB, respond func(n int) (int, http.Header)) *peer {
 	t.Helper()
 	p := &peer{respond: respond}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,18 +103,20 @@ func (p *peer) received() []received {
 	return append([]received(nil), p.got...)
 }
 
-func (p *peer) target(path string) command.Target { return command.Target{URL: p.srv.URL + path, Host: p.host} }
+func (p *peer) target(path string) command.Target {
+	return command.Target{URL: p.srv.URL + path, Host: p.host}
+}
 
 // rig is a queue on a fresh database and a way to run workers on it.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	db    pgtest.DB
 	store postgres.Outbound
 	queue postgres.Deliveries
 	actor uuid.UUID
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	db := pgtest.New(t)
 	return &rig{t: t, db: db, store: postgres.NewOutbound(db.Pool), queue: postgres.NewDeliveries(db.Pool), actor: uuid.Must(uuid.NewV7())}

@@ -92,30 +92,46 @@ func (q Deliveries) Release(ctx context.Context, id int64) error {
 	return nil
 }
 
-// Record stores an attempt and the host's health, in one transaction.
+// Record stores an attempt and the host's health. A success to a healthy
+// host (the common case) is two statements and locks the host's row only
+// for an instant; a failure updates the host in one transaction with the
+// delivery, under the host row's lock (failures of one host are counted
+// one at a time).
 func (q Deliveries) Record(ctx context.Context, a command.DeliveryAttempt, p domain.HostPolicy) error {
-	err := pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
-		var status *int
-		if a.Status != 0 {
-			status = &a.Status
+	var status *int
+	if a.Status != 0 {
+		status = &a.Status
+	}
+	var next any = a.Next
+	if a.State != domain.DeliveryPending {
+		next = nil
+	}
+	const update = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $2::timestamptz,
+			last_status = $3::int, last_error = $4::text, state = $5::text, leased_until = NULL,
+			next_attempt_at = coalesce($6::timestamptz, next_attempt_at),
+			done_at = CASE WHEN $5::text = 'pending' THEN NULL ELSE $2::timestamptz END
+		WHERE id = $1 AND state = 'pending'`
+	if a.HostUp && !a.HostFault && a.HostPauseUntil.IsZero() {
+		if _, err := q.pool.Exec(ctx, update, a.ID, a.At, status, a.Error, a.State, next); err != nil {
+			return fmt.Errorf("record delivery %d: %w", a.ID, err)
 		}
-		var next any = a.Next
-		if a.State != domain.DeliveryPending {
-			next = nil
+		// Written only when there is news: a failure streak ends, or the
+		// last success is over a second old (the hosts view's precision).
+		if _, err := q.pool.Exec(ctx, `INSERT INTO federation_hosts AS h (host, last_success_at) VALUES ($1, $2)
+			ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, failure_days = 0, last_failure_day = NULL,
+				open_until = NULL, last_success_at = $2
+			WHERE h.consecutive_failures > 0 OR h.failure_days > 0 OR h.open_until IS NOT NULL
+				OR h.last_success_at IS NULL OR h.last_success_at < $2::timestamptz - interval '1 second'`, a.Host, a.At); err != nil {
+			return fmt.Errorf("record success of host %s: %w", a.Host, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $2::timestamptz,
-				last_status = $3::int, last_error = $4::text, state = $5::text, leased_until = NULL,
-				next_attempt_at = coalesce($6::timestamptz, next_attempt_at),
-				done_at = CASE WHEN $5::text = 'pending' THEN NULL ELSE $2::timestamptz END
-			WHERE id = $1 AND state = 'pending'`, a.ID, a.At, status, a.Error, a.State, next); err != nil {
+		return nil
+	}
+	return pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, update, a.ID, a.At, status, a.Error, a.State, next); err != nil {
 			return fmt.Errorf("record delivery %d: %w", a.ID, err)
 		}
 		return recordHost(ctx, tx, a, status, p)
 	})
-	if err != nil {
-		return err
-	}
-	return nil
 }
 
 func recordHost(ctx context.Context, tx pgx.Tx, a command.DeliveryAttempt, status *int, p domain.HostPolicy) error {
