@@ -22,6 +22,7 @@ func Handlers(d app.Deps) []Handler {
 	if d.Federation != nil {
 		hs = append(hs, Bind("inbox", app.InboxHandler(d.UoW, *d.Federation), InboxPolicy()))
 	}
+	hs = append(hs, federationHandlers(d)...)
 	return hs
 }
 

@@ -56,6 +56,8 @@ type Config struct {
 	// per transaction; 0 is the backend's default. Not read from the
 	// environment: benchmarks set it to compare.
 	EventBatchSize int
+	// Delivery tunes federation delivery (DELIVERY_*; see delivery.go).
+	Delivery DeliveryConfig
 }
 
 // DefaultMetricsAddr is METRICS_ADDR's default: loopback only, as
@@ -145,6 +147,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)
 	}
+	c.Delivery, errs = loadDeliveryConfig(get, getenv, errs)
 	if err := c.validate(); err != nil {
 		errs = append(errs, err)
 	}

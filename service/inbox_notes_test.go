@@ -404,7 +404,7 @@ func TestSignedFetchOfFollowersOnlyNotes(t *testing.T) {
 	r := newInboxRig(t)
 	alice := r.register("alice")
 	bob := r.rs.actor("bob", 0)
-	other := newRemoteServer(t)
+	other := newInboxPeer(t)
 	zed := other.actor("zed", 1)
 	r.follow(r.remoteUser(bob), uuidOf(t, alice.id), domain.FollowAccepted, "")
 	secret := r.think(alice, "for my followers", "followers")

@@ -65,8 +65,8 @@ type remoteActor struct {
 	extra map[string]any // overrides of the actor document
 }
 
-// remoteServer stands in for another ActivityPub server.
-type remoteServer struct {
+// inboxPeer stands in for another ActivityPub server.
+type inboxPeer struct {
 	*httptest.Server
 	t       *testing.T
 	mu      sync.Mutex
@@ -75,14 +75,14 @@ type remoteServer struct {
 	fetches map[string]int // path → GETs
 }
 
-func newRemoteServer(t *testing.T) *remoteServer {
-	rs := &remoteServer{t: t, actors: map[string]*remoteActor{}, objects: map[string]any{}, fetches: map[string]int{}}
+func newInboxPeer(t *testing.T) *inboxPeer {
+	rs := &inboxPeer{t: t, actors: map[string]*remoteActor{}, objects: map[string]any{}, fetches: map[string]int{}}
 	rs.Server = httptest.NewServer(http.HandlerFunc(rs.serve))
 	t.Cleanup(rs.Close)
 	return rs
 }
 
-func (rs *remoteServer) serve(w http.ResponseWriter, r *http.Request) {
+func (rs *inboxPeer) serve(w http.ResponseWriter, r *http.Request) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.fetches[r.URL.Path]++
@@ -101,7 +101,7 @@ func (rs *remoteServer) serve(w http.ResponseWriter, r *http.Request) {
 	http.NotFound(w, r)
 }
 
-func (rs *remoteServer) actorDoc(a *remoteActor) map[string]any {
+func (rs *inboxPeer) actorDoc(a *remoteActor) map[string]any {
 	id := rs.URL + "/users/" + a.name
 	kp, err := federation.EncodeKeyPair(a.key)
 	if err != nil {
@@ -121,7 +121,7 @@ func (rs *remoteServer) actorDoc(a *remoteActor) map[string]any {
 }
 
 // actor adds an actor signing with key i.
-func (rs *remoteServer) actor(name string, key int) *remoteActor {
+func (rs *inboxPeer) actor(name string, key int) *remoteActor {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	a := &remoteActor{name: name, key: rigKey(rs.t, key), keyID: rs.URL + "/users/" + name + "#main-key", extra: map[string]any{}}
@@ -129,15 +129,15 @@ func (rs *remoteServer) actor(name string, key int) *remoteActor {
 	return a
 }
 
-func (rs *remoteServer) iri(name string) string { return rs.URL + "/users/" + name }
+func (rs *inboxPeer) iri(name string) string { return rs.URL + "/users/" + name }
 
-func (rs *remoteServer) setObject(path string, doc any) {
+func (rs *inboxPeer) setObject(path string, doc any) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.objects[path] = doc
 }
 
-func (rs *remoteServer) fetched(path string) int {
+func (rs *inboxPeer) fetched(path string) int {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	return rs.fetches[path]
@@ -148,7 +148,7 @@ type inboxRig struct {
 	t    *testing.T
 	s    *Service
 	base string
-	rs   *remoteServer
+	rs   *inboxPeer
 	seq  int
 }
 
@@ -183,7 +183,7 @@ func newInboxRig(t *testing.T) *inboxRig {
 		}
 		s.Close()
 	})
-	return &inboxRig{t: t, s: s, base: cfg.PublicURL, rs: newRemoteServer(t)}
+	return &inboxRig{t: t, s: s, base: cfg.PublicURL, rs: newInboxPeer(t)}
 }
 
 // id mints an activity or object id on the remote server.

@@ -21,6 +21,8 @@ type BlockUser struct {
 type BlockUserHandler struct {
 	UoW   UnitOfWork
 	Clock Clock
+	// Remote resolves name@host; nil: remote accounts are not found.
+	Remote RemoteAccounts
 }
 
 // Handle blocks the account, in one transaction with its consequences: follows
@@ -32,7 +34,7 @@ type BlockUserHandler struct {
 // It returns the relationship afterwards.
 func (h BlockUserHandler) Handle(ctx context.Context, cmd BlockUser) (domain.Relationship, error) {
 	now := h.Clock()
-	rel, err := changeRelationship(ctx, h.UoW, cmd.BlockerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
+	rel, err := changeRelationshipWith(ctx, h.UoW, h.Remote, cmd.BlockerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
 		_, added, envs, err := addBlock(ctx, tx, cmd.BlockerID, target.ID, now)
 		if err != nil || !added {
 			return err
