@@ -59,7 +59,8 @@ test-federation: db
 ##       there too: fix it and commit the input. Needs no database.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./app/events:FuzzUnmarshal ./app/domain:FuzzContent \
-	./ports/httpapi:FuzzDecodeJSON ./ports/httpapi:FuzzParsePage ./adapters/federation:FuzzVerify
+	./ports/httpapi:FuzzDecodeJSON ./ports/httpapi:FuzzParsePage ./adapters/federation:FuzzVerify \
+	./app/command:FuzzInboxActivity
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -5,6 +5,8 @@
 //	thoughts router    outbox forwarder and event router
 //	thoughts migrate   apply migrations and exit
 //	thoughts poison    inspect and replay the poison queue
+//	thoughts federation hosts [clear HOST]
+//	                   delivery's view of remote hosts
 //
 // It parses its arguments and calls the composition root, package service.
 package main
@@ -33,6 +35,10 @@ commands:
   migrate   apply database migrations and exit
   poison    list | show ID | requeue ID | requeue --all | purge
             inspect and replay events their handlers gave up on
+  federation hosts | hosts clear HOST
+            remote hosts as delivery sees them (state, last success, last
+            error, pending deliveries); clear makes an unavailable host
+            available again
 
 configuration is read from the environment; see README.md.
 `
@@ -60,7 +66,7 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		return nil
 	}
 	command, ok := commands[args[0]]
-	if args[0] != "poison" && (!ok || len(args) > 1) {
+	if args[0] != "poison" && args[0] != "federation" && (!ok || len(args) > 1) {
 		fmt.Fprint(stderr, usage)
 		if !ok {
 			return fmt.Errorf("unknown command %q", args[0])
@@ -80,6 +86,9 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 	defer stop()
 	if args[0] == "poison" {
 		return service.Poison(ctx, cfg, logger, args[1:], stdout)
+	}
+	if args[0] == "federation" {
+		return service.Federation(ctx, cfg, logger, args[1:], stdout)
 	}
 	return command(ctx, cfg, logger)
 }

@@ -6,6 +6,7 @@ package app
 import (
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/query"
+	"github.com/thoughts-project/thoughts/app/vocab"
 )
 
 // Application groups the use cases clients call. The use cases the event
@@ -50,6 +51,9 @@ type Commands struct {
 	BlockUser           command.BlockUserHandler
 	UnblockUser         command.UnblockUserHandler
 	SetTopFriends       command.SetTopFriendsHandler
+	// ResolveAccount resolves a remote account's name@host (WebFinger and
+	// its actor, cached); nil without federation.
+	ResolveAccount command.RemoteAccounts
 }
 
 // Queries are the read use cases.
@@ -77,6 +81,10 @@ type Queries struct {
 	Feed           query.FeedHandler
 	TagThoughts    query.TagThoughtsHandler
 	Search         query.SearchHandler
+	// ProfileByID shows any account, remote ones included.
+	ProfileByID query.ProfileByIDHandler
+	// ThoughtDeliveries shows an author where their thought's deliveries stand.
+	ThoughtDeliveries query.ThoughtDeliveriesHandler
 }
 
 // Deps are what the application needs from the outside world.
@@ -92,6 +100,22 @@ type Deps struct {
 	// serving HTTP needs them.
 	APIKeys  command.APIKeyUsage
 	Sessions command.SessionUsage
+	// Federation is what the inbox handler needs besides UoW; nil in a
+	// process that runs no federation handlers (benchmarks).
+	Federation *FederationDeps
+	// RemoteAccounts resolves name@host for the relationship commands and
+	// the API; nil: remote accounts are not found.
+	RemoteAccounts command.RemoteAccounts
+	// PublicURL is the base of the IRIs commands mint (a remote follow's
+	// Follow activity).
+	PublicURL string
+	// Outbound serves remote profiles and the delivery views; nil: none.
+	Outbound query.OutboundReads
+	// OutboundStore is the federation handler's store; nil: the router runs
+	// no federation handler. RemoteActors resolves the remote accounts a
+	// thought mentions.
+	OutboundStore command.OutboundStore
+	RemoteActors  command.RemoteActorResolver
 }
 
 // WithDefaults fills in what Deps may leave out: the system clock.
@@ -125,17 +149,19 @@ func New(d Deps) Application {
 			MarkNotificationRead:     command.MarkNotificationReadHandler{UoW: d.UoW, Clock: d.Clock},
 			MarkAllNotificationsRead: command.MarkAllNotificationsReadHandler{UoW: d.UoW, Clock: d.Clock},
 
-			LikeThought:         command.LikeThoughtHandler{UoW: d.UoW, Clock: d.Clock},
-			UnlikeThought:       command.UnlikeThoughtHandler{UoW: d.UoW, Clock: d.Clock},
-			BoostThought:        command.BoostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
-			UnboostThought:      command.UnboostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
-			FollowUser:          command.FollowUserHandler{UoW: d.UoW, Clock: d.Clock},
-			UnfollowUser:        command.UnfollowUserHandler{UoW: d.UoW, Clock: d.Clock},
-			AcceptFollowRequest: command.AcceptFollowRequestHandler{UoW: d.UoW, Clock: d.Clock},
-			RejectFollowRequest: command.RejectFollowRequestHandler{UoW: d.UoW, Clock: d.Clock},
-			BlockUser:           command.BlockUserHandler{UoW: d.UoW, Clock: d.Clock},
-			UnblockUser:         command.UnblockUserHandler{UoW: d.UoW, Clock: d.Clock},
+			LikeThought:    command.LikeThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			UnlikeThought:  command.UnlikeThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			BoostThought:   command.BoostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			UnboostThought: command.UnboostThoughtHandler{UoW: d.UoW, Clock: d.Clock},
+			FollowUser: command.FollowUserHandler{UoW: d.UoW, Clock: d.Clock, Remote: d.RemoteAccounts,
+				FollowIRI: vocab.IRIs{Base: d.PublicURL}.Follow},
+			UnfollowUser:        command.UnfollowUserHandler{UoW: d.UoW, Clock: d.Clock, Remote: d.RemoteAccounts},
+			AcceptFollowRequest: command.AcceptFollowRequestHandler{UoW: d.UoW, Clock: d.Clock, Remote: d.RemoteAccounts},
+			RejectFollowRequest: command.RejectFollowRequestHandler{UoW: d.UoW, Clock: d.Clock, Remote: d.RemoteAccounts},
+			BlockUser:           command.BlockUserHandler{UoW: d.UoW, Clock: d.Clock, Remote: d.RemoteAccounts},
+			UnblockUser:         command.UnblockUserHandler{UoW: d.UoW, Clock: d.Clock, Remote: d.RemoteAccounts},
 			SetTopFriends:       command.SetTopFriendsHandler{UoW: d.UoW},
+			ResolveAccount:      d.RemoteAccounts,
 		},
 		Queries: Queries{
 			Me:             query.MeHandler{Reads: d.Reads},
@@ -161,6 +187,9 @@ func New(d Deps) Application {
 			Feed:           query.FeedHandler{Reads: d.Reads},
 			TagThoughts:    query.TagThoughtsHandler{Reads: d.Reads},
 			Search:         query.SearchHandler{Reads: d.Reads},
+
+			ProfileByID:       query.ProfileByIDHandler{Reads: d.Outbound},
+			ThoughtDeliveries: query.ThoughtDeliveriesHandler{Reads: d.Outbound},
 		},
 	}
 }

@@ -63,6 +63,8 @@ type Config struct {
 	// NATSStreams are the limits and replicas of the JetStream streams
 	// (NATS_STREAM_REPLICAS, NATS_STREAM_MAX_AGE, NATS_STREAM_MAX_BYTES).
 	NATSStreams NATSStreams
+	// Delivery tunes federation delivery (DELIVERY_*; see delivery.go).
+	Delivery DeliveryConfig
 }
 
 // Retention configures the pruner. Zero fields take the defaults; a negative
@@ -281,6 +283,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)
 	}
+	c.Delivery, errs = loadDeliveryConfig(get, getenv, errs)
 	if err := c.validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -83,6 +83,7 @@ type Service struct {
 	handlerPool   *pgxpool.Pool
 	processing    *Processing
 	fed           *federationParts // see federation.go
+	delivery      *deliveryParts   // see delivery.go
 }
 
 // Open builds the parts opts ask for, in order: pool (and schema), unit of
@@ -142,7 +143,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 		}
 		deps.Tokens = s.Tokens
 	}
-	s.App = app.New(deps)
+	s.App = app.New(s.withFederation(deps))
 	if opts.Processing {
 		handlerDeps, err := s.handlerDeps(ctx)
 		if err != nil {
@@ -197,8 +198,11 @@ func (s *Service) handlerDeps(ctx context.Context) (app.Deps, error) {
 	if err != nil {
 		return app.Deps{}, err
 	}
-	// Event handlers need no password hasher or token issuer.
-	return app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp)}, nil
+	// Event handlers need no password hasher or token issuer. The
+	// federation handlers read and enqueue on the handlers' pool.
+	fed := s.federation().deps
+	return app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp), Federation: &fed, PublicURL: s.Config.PublicURL,
+		OutboundStore: postgres.NewOutbound(hp), RemoteActors: s.federation().app.ResolveRemoteActor}, nil
 }
 
 // StartProcessing starts the outbox forwarder (NATS) and the router with the
@@ -226,7 +230,7 @@ func (s *Service) StartProcessing(ctx context.Context) error {
 		s.listeners.Go(func() { pr.run(pctx) })
 		s.stopListeners = append(s.stopListeners, cancel)
 	}
-	return nil
+	return s.startDelivery(ctx)
 }
 
 // Done receives the reason if event processing stops on its own; nil (never
@@ -248,6 +252,7 @@ func (s *Service) Close() {
 	}
 	s.listeners.Wait()
 	s.stopListeners = nil
+	s.stopDelivery()
 	s.stopFederation()
 	if s.processing != nil {
 		s.processing.Stop()

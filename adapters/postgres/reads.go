@@ -182,3 +182,23 @@ func (r *ReadModel) ThoughtsByAuthor(ctx context.Context, viewer query.Viewer, a
 func (r *ReadModel) APIKeysByUser(ctx context.Context, userID uuid.UUID) ([]domain.APIKey, error) {
 	return APIKeys{db: r.pool}.ListByUser(ctx, userID)
 }
+
+// ProfileByID loads any live account's profile, remote ones included (their
+// username is name@host, their URL the actor's page).
+func (r *ReadModel) ProfileByID(ctx context.Context, viewer query.Viewer, id uuid.UUID) (query.Profile, error) {
+	var p query.Profile
+	err := r.pool.QueryRow(ctx, `SELECT u.id, `+acct("u")+`, u.display_name, u.bio, u.locked, u.created_at,
+		(SELECT count(*) FROM thoughts t WHERE t.author_id = u.id AND t.deleted_at IS NULL AND `+visibleTo(2)+`),
+		(SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted'),
+		(SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted'),
+		coalesce((SELECT coalesce(nullif(ra.url, ''), ra.iri) FROM remote_actors ra WHERE ra.iri = u.actor_iri), '')
+		FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL`, id, viewer).
+		Scan(&p.ID, &p.Username, &p.DisplayName, &p.Bio, &p.Locked, &p.CreatedAt, &p.Thoughts, &p.Followers, &p.Following, &p.URL)
+	if err != nil {
+		return query.Profile{}, notFound(err, "user")
+	}
+	if p.TopFriends, err = r.TopFriends(ctx, p.ID); err != nil {
+		return query.Profile{}, err
+	}
+	return p, nil
+}

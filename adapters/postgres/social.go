@@ -124,9 +124,13 @@ func scanFollow(row pgx.Row) (domain.Follow, error) {
 
 // AddFollow inserts f unless a follow between the two exists in that direction.
 func (r Graph) AddFollow(ctx context.Context, f domain.Follow) (bool, error) {
-	tag, err := r.db.Exec(ctx, `INSERT INTO follows (`+followColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+	var activity *string
+	if f.ActivityIRI != "" {
+		activity = &f.ActivityIRI
+	}
+	tag, err := r.db.Exec(ctx, `INSERT INTO follows (`+followColumns+`, activity_iri) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (follower_id, following_id) DO NOTHING`,
-		f.ID, f.FollowerID, f.FollowingID, f.State, f.CreatedAt, f.AcceptedAt)
+		f.ID, f.FollowerID, f.FollowingID, f.State, f.CreatedAt, f.AcceptedAt, activity)
 	if err != nil {
 		return false, fmt.Errorf("insert follow: %w", err)
 	}

@@ -20,6 +20,8 @@ type AcceptFollowRequest struct {
 type AcceptFollowRequestHandler struct {
 	UoW   UnitOfWork
 	Clock Clock
+	// Remote resolves name@host; nil: remote accounts are not found.
+	Remote RemoteAccounts
 }
 
 // Handle accepts the pending request and appends FollowAccepted. Accepting a
@@ -28,7 +30,7 @@ type AcceptFollowRequestHandler struct {
 // with the requester afterwards.
 func (h AcceptFollowRequestHandler) Handle(ctx context.Context, cmd AcceptFollowRequest) (domain.Relationship, error) {
 	now := h.Clock()
-	rel, err := changeRelationship(ctx, h.UoW, cmd.UserID, cmd.Requester, func(ctx context.Context, tx Tx, requester domain.User) error {
+	rel, err := changeRelationshipWith(ctx, h.UoW, h.Remote, cmd.UserID, cmd.Requester, func(ctx context.Context, tx Tx, requester domain.User) error {
 		found, err := answerFollowRequest(ctx, tx, requester.ID, cmd.UserID, now,
 			func(ctx context.Context, g domain.GraphRepository) (bool, error) {
 				return g.AcceptFollow(ctx, requester.ID, cmd.UserID, now)

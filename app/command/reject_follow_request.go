@@ -20,6 +20,8 @@ type RejectFollowRequest struct {
 type RejectFollowRequestHandler struct {
 	UoW   UnitOfWork
 	Clock Clock
+	// Remote resolves name@host; nil: remote accounts are not found.
+	Remote RemoteAccounts
 }
 
 // Handle deletes the pending request and appends FollowRejected. Without a
@@ -28,7 +30,7 @@ type RejectFollowRequestHandler struct {
 // the user's relationship with the requester afterwards.
 func (h RejectFollowRequestHandler) Handle(ctx context.Context, cmd RejectFollowRequest) (domain.Relationship, error) {
 	now := h.Clock()
-	rel, err := changeRelationship(ctx, h.UoW, cmd.UserID, cmd.Requester, func(ctx context.Context, tx Tx, requester domain.User) error {
+	rel, err := changeRelationshipWith(ctx, h.UoW, h.Remote, cmd.UserID, cmd.Requester, func(ctx context.Context, tx Tx, requester domain.User) error {
 		_, err := answerFollowRequest(ctx, tx, requester.ID, cmd.UserID, now,
 			func(ctx context.Context, g domain.GraphRepository) (bool, error) {
 				_, removed, err := g.RemoveFollow(ctx, requester.ID, cmd.UserID)

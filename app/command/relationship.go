@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -19,9 +20,34 @@ import (
 // afterwards, which the command returns.
 func changeRelationship(ctx context.Context, uow UnitOfWork, userID uuid.UUID, username string,
 	change func(ctx context.Context, tx Tx, other domain.User) error) (domain.Relationship, error) {
+	return changeRelationshipWith(ctx, uow, nil, userID, username, change)
+}
+
+// changeRelationshipWith is changeRelationship where username may also name
+// a remote account, name@host, resolved by remote (before the transaction:
+// resolving may fetch the actor). Without remote, such a name names nobody.
+func changeRelationshipWith(ctx context.Context, uow UnitOfWork, remote RemoteAccounts, userID uuid.UUID, username string,
+	change func(ctx context.Context, tx Tx, other domain.User) error) (domain.Relationship, error) {
+	var remoteID uuid.UUID
+	if IsRemoteHandle(username) {
+		if remote == nil {
+			return domain.Relationship{}, errUserNotFound
+		}
+		id, err := remote.AccountID(ctx, username)
+		if err != nil {
+			return domain.Relationship{}, err
+		}
+		remoteID = id
+	}
 	var rel domain.Relationship
 	err := uow.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		other, err := userNamed(ctx, tx, username)
+		var other domain.User
+		var err error
+		if remoteID != uuid.Nil {
+			other, err = tx.Users().ByID(ctx, remoteID)
+		} else {
+			other, err = userNamed(ctx, tx, username)
+		}
 		if err != nil {
 			return err
 		}
@@ -70,4 +96,35 @@ func userNamed(ctx context.Context, tx Tx, username string) (domain.User, error)
 		return domain.User{}, errUserNotFound
 	}
 	return tx.Users().ByUsername(ctx, name)
+}
+
+// IsRemoteHandle reports whether name is a remote account's name@host (a
+// leading '@' allowed) rather than a local username.
+func IsRemoteHandle(name string) bool {
+	return strings.Contains(strings.TrimPrefix(strings.TrimSpace(name), "@"), "@")
+}
+
+// RemoteAccounts finds the accounts standing for remote actors.
+type RemoteAccounts interface {
+	// AccountID resolves name@host (WebFinger and the actor, cached) to its
+	// account's ID; an actor that cannot be resolved is ErrNotFound.
+	AccountID(ctx context.Context, handle string) (uuid.UUID, error)
+}
+
+// ResolvingAccounts are RemoteAccounts resolved by a RemoteActorResolver.
+type ResolvingAccounts struct{ Resolve RemoteActorResolver }
+
+// AccountID resolves handle.
+func (r ResolvingAccounts) AccountID(ctx context.Context, handle string) (uuid.UUID, error) {
+	a, err := r.Resolve.Handle(ctx, ResolveRemoteActor{Handle: strings.TrimSpace(handle)})
+	var invalid *domain.ValidationError
+	switch {
+	case errors.As(err, &invalid) || errors.Is(err, domain.ErrNotFound):
+		return uuid.Nil, errUserNotFound
+	case err != nil:
+		// Why (a server down, a bad document) is the server's log's, not
+		// the client's.
+		return uuid.Nil, fmt.Errorf("%w: %w", domain.Errorf(domain.ErrNotFound, "user %s could not be resolved", handle), err)
+	}
+	return a.UserID, nil
 }

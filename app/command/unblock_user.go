@@ -20,6 +20,8 @@ type UnblockUser struct {
 type UnblockUserHandler struct {
 	UoW   UnitOfWork
 	Clock Clock
+	// Remote resolves name@host; nil: remote accounts are not found.
+	Remote RemoteAccounts
 }
 
 // Handle removes the block and appends UserUnblocked; without a block it
@@ -27,7 +29,7 @@ type UnblockUserHandler struct {
 // restored. It returns the relationship afterwards.
 func (h UnblockUserHandler) Handle(ctx context.Context, cmd UnblockUser) (domain.Relationship, error) {
 	now := h.Clock()
-	rel, err := changeRelationship(ctx, h.UoW, cmd.BlockerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
+	rel, err := changeRelationshipWith(ctx, h.UoW, h.Remote, cmd.BlockerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
 		removed, err := tx.Graph().RemoveBlock(ctx, cmd.BlockerID, target.ID)
 		if err != nil || !removed {
 			return err

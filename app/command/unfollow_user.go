@@ -20,6 +20,8 @@ type UnfollowUser struct {
 type UnfollowUserHandler struct {
 	UoW   UnitOfWork
 	Clock Clock
+	// Remote resolves name@host; nil: remote accounts are not found.
+	Remote RemoteAccounts
 }
 
 // Handle removes the follow and appends Unfollowed. A withdrawn pending request
@@ -29,7 +31,7 @@ type UnfollowUserHandler struct {
 // the relationship afterwards.
 func (h UnfollowUserHandler) Handle(ctx context.Context, cmd UnfollowUser) (domain.Relationship, error) {
 	now := h.Clock()
-	rel, err := changeRelationship(ctx, h.UoW, cmd.FollowerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
+	rel, err := changeRelationshipWith(ctx, h.UoW, h.Remote, cmd.FollowerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
 		_, removed, err := tx.Graph().RemoveFollow(ctx, cmd.FollowerID, target.ID)
 		if err != nil || !removed {
 			return err

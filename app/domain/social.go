@@ -29,6 +29,10 @@ type Follow struct {
 	State       FollowState
 	CreatedAt   time.Time
 	AcceptedAt  *time.Time
+	// ActivityIRI is the id of the Follow activity behind a follow that
+	// crosses servers: ours, sent to a remote account, or a remote
+	// follower's, quoted back in Accept and Reject. "" for a local follow.
+	ActivityIRI string
 }
 
 // NewFollow builds follower's follow of target: a request for a locked

@@ -79,3 +79,56 @@ func scan(content string, sigil rune, keep func(string) (string, bool)) []string
 	}
 	return out
 }
+
+// ParseRemoteMentions returns the distinct remote accounts @mentioned in
+// content as "name@host" (the host lowercased), in order of first
+// appearance: "@bob@remote.example", "@bob@127.0.0.1:8080". A host needs a
+// dot or a port; "bob@example.com" (no leading '@') is an email, not a
+// mention.
+func ParseRemoteMentions(content string) []string {
+	var out []string
+	seen := map[string]bool{}
+	prev := rune(-1)
+	isName := func(r rune) bool { return isWordRune(r) || r == '.' || r == '-' }
+	isHost := func(r rune) bool {
+		return r < utf8.RuneSelf && (r == '.' || r == '-' || r == ':' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	}
+	for i := 0; i < len(content); {
+		r, size := utf8.DecodeRuneInString(content[i:])
+		if r != '@' || (prev != -1 && (isWordRune(prev) || prev == '@' || prev == '/')) {
+			prev, i = r, i+size
+			continue
+		}
+		j := i + size
+		for j < len(content) {
+			r2, s2 := utf8.DecodeRuneInString(content[j:])
+			if !isName(r2) {
+				break
+			}
+			j += s2
+		}
+		name := strings.TrimRight(content[i+size:j], ".-")
+		if name == "" || j >= len(content) || content[j] != '@' || j != i+size+len(name) {
+			prev, i = r, i+size
+			continue
+		}
+		k := j + 1
+		for k < len(content) {
+			r2, s2 := utf8.DecodeRuneInString(content[k:])
+			if !isHost(r2) {
+				break
+			}
+			k += s2
+		}
+		host := strings.ToLower(strings.TrimRight(content[j+1:k], ".-:"))
+		if host != "" && strings.ContainsAny(host, ".:") && !strings.HasPrefix(host, ".") {
+			h := name + "@" + host
+			if !seen[strings.ToLower(h)] {
+				seen[strings.ToLower(h)] = true
+				out = append(out, h)
+			}
+		}
+		prev, i = 'x', j+1+len(host)
+	}
+	return out
+}

@@ -47,6 +47,8 @@ type Profile struct {
 	Followers  int
 	Following  int
 	TopFriends []UserSummary
+	// URL is a remote account's profile page ("" for a local one).
+	URL string
 }
 
 // ReadModel is every read the query handlers make, for the adapter that

@@ -58,3 +58,55 @@ func (i IRIs) InstanceActor() string { return i.Base + "/actor" }
 
 // InstanceKey is the ID of the instance actor's public key.
 func (i IRIs) InstanceKey() string { return i.InstanceActor() + "#main-key" }
+
+// Activity IDs Thoughts mints for what its users do. Each is derived from
+// the row or the event behind it, so it is stable across redeliveries.
+//
+//	Follow          BASE/users/NAME/follows/FOLLOW_ID (follows.activity_iri)
+//	Like            BASE/users/NAME/likes/LIKE_ID
+//	Announce        BASE/users/NAME/boosts/BOOST_ID
+//	Block           BASE/users/NAME/blocks/EVENT_ID
+//	Accept, Reject, Undo
+//	                BASE/users/NAME#accepts/EVENT_ID, #rejects/…, #undos/…
+//	Update (Note)   BASE/users/NAME/thoughts/ID#updates/EVENT_ID
+//	Delete (Note)   BASE/users/NAME/thoughts/ID#delete
+//	Delete (Person) BASE/users/NAME#delete
+
+// Follow is the ID of a local user's Follow of a remote account.
+func (i IRIs) Follow(username string, followID uuid.UUID) string {
+	return i.Actor(username) + "/follows/" + followID.String()
+}
+
+// Like is the ID of a local user's Like.
+func (i IRIs) Like(username string, likeID uuid.UUID) string {
+	return i.Actor(username) + "/likes/" + likeID.String()
+}
+
+// Boost is the ID of a local user's Announce.
+func (i IRIs) Boost(username string, boostID uuid.UUID) string {
+	return i.Actor(username) + "/boosts/" + boostID.String()
+}
+
+// Block is the ID of a local user's Block, made by the event eventID.
+func (i IRIs) Block(username string, eventID uuid.UUID) string {
+	return i.Actor(username) + "/blocks/" + eventID.String()
+}
+
+// ActorActivity is the ID of an activity of kind ("accepts", "rejects",
+// "undos") a local user made by the event eventID.
+func (i IRIs) ActorActivity(username, kind string, eventID uuid.UUID) string {
+	return i.Actor(username) + "#" + kind + "/" + eventID.String()
+}
+
+// ThoughtUpdate is the ID of the Update of a thought made by the event eventID.
+func (i IRIs) ThoughtUpdate(username string, id, eventID uuid.UUID) string {
+	return i.Thought(username, id) + "#updates/" + eventID.String()
+}
+
+// ThoughtDelete is the ID of the Delete of a thought.
+func (i IRIs) ThoughtDelete(username string, id uuid.UUID) string {
+	return i.Thought(username, id) + "#delete"
+}
+
+// ActorDelete is the ID of the Delete of a local actor.
+func (i IRIs) ActorDelete(username string) string { return i.Actor(username) + "#delete" }

@@ -75,9 +75,28 @@ func (i IRIs) Addressing(author string, v domain.Visibility, mentioned []string)
 	return to, append(cc, mentioned...)
 }
 
+// Mention is an account a Note mentions: Href its actor ID, Name "@name"
+// (local) or "@name@host" (remote).
+type Mention struct {
+	Href string
+	Name string
+}
+
 // Note renders a live thought. parentAuthor is the username of the author of
 // the thought it replies to ("" for none).
 func (i IRIs) Note(v query.ThoughtView, parentAuthor string) Note {
+	var parent string
+	if v.InReplyToID != nil && parentAuthor != "" {
+		parent = i.Thought(parentAuthor, *v.InReplyToID)
+	}
+	return i.NoteTo(v, parent, nil)
+}
+
+// NoteTo renders a live thought replying to parentIRI ("" for none) and
+// mentioning, besides the local users its text names, the remote accounts
+// remote (resolved by the caller): every mentioned account is in cc and has
+// a Mention tag.
+func (i IRIs) NoteTo(v query.ThoughtView, parentIRI string, remote []Mention) Note {
 	author := v.Author.Username
 	id := i.Thought(author, v.ID)
 	var tags []Tag
@@ -86,6 +105,10 @@ func (i IRIs) Note(v query.ThoughtView, parentAuthor string) Note {
 		href := i.Actor(name)
 		mentioned = append(mentioned, href)
 		tags = append(tags, Tag{Type: "Mention", Href: href, Name: "@" + name})
+	}
+	for _, m := range remote {
+		mentioned = append(mentioned, m.Href)
+		tags = append(tags, Tag{Type: "Mention", Href: m.Href, Name: m.Name})
 	}
 	for _, name := range domain.ParseTags(v.Content) {
 		tags = append(tags, Tag{Type: "Hashtag", Href: i.Tag(name), Name: "#" + name})
@@ -117,9 +140,8 @@ func (i IRIs) Note(v query.ThoughtView, parentAuthor string) Note {
 		t := v.EditedAt.UTC()
 		n.Updated = &t
 	}
-	if v.InReplyToID != nil && parentAuthor != "" {
-		parent := i.Thought(parentAuthor, *v.InReplyToID)
-		n.InReplyTo = &parent
+	if parentIRI != "" {
+		n.InReplyTo = &parentIRI
 	}
 	return n
 }

@@ -126,6 +126,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"PATCH /api/v1/thoughts/{id}":                    {"/api/v1/thoughts/" + th, map[string]any{"content": "defaced"}, 403},
 		"DELETE /api/v1/thoughts/{id}":                   {"/api/v1/thoughts/" + th, nil, 403},
 		"GET /api/v1/thoughts/{id}/context":              {"/api/v1/thoughts/" + th + "/context", nil, 200},
+		"GET /api/v1/thoughts/{id}/deliveries":           {"/api/v1/thoughts/" + th + "/deliveries", nil, 404}, // the author's only
 		"GET /api/v1/notifications":                      {"/api/v1/notifications", nil, 200},
 		"GET /api/v1/notifications/unread_count":         {"/api/v1/notifications/unread_count", nil, 200},
 		"POST /api/v1/notifications/read-all":            {"/api/v1/notifications/read-all", nil, 204},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/query"
 )
 
 type authResponse struct {
@@ -89,7 +90,7 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	p, err := s.app.Queries.UserProfile.Handle(r.Context(), viewer(r), mux.Vars(r)["username"])
+	p, err := s.profile(r, mux.Vars(r)["username"])
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -163,4 +164,20 @@ func pathID(r *http.Request, name string) (uuid.UUID, error) {
 		return uuid.Nil, domain.Errorf(domain.ErrNotFound, "no such %s", name)
 	}
 	return id, nil
+}
+
+// profile loads a local user's profile by username, or a remote account's
+// by name@host (resolved through WebFinger if unknown or stale).
+func (s *Server) profile(r *http.Request, name string) (query.Profile, error) {
+	if !command.IsRemoteHandle(name) {
+		return s.app.Queries.UserProfile.Handle(r.Context(), viewer(r), name)
+	}
+	if s.app.Commands.ResolveAccount == nil {
+		return query.Profile{}, domain.Errorf(domain.ErrNotFound, "user not found")
+	}
+	id, err := s.app.Commands.ResolveAccount.AccountID(r.Context(), name)
+	if err != nil {
+		return query.Profile{}, err
+	}
+	return s.app.Queries.ProfileByID.Handle(r.Context(), viewer(r), id)
 }

@@ -4,7 +4,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/thoughts-project/thoughts/app/command"
 
 	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/query"
@@ -55,6 +58,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	if typ == query.SearchUsers && offset == 0 && command.IsRemoteHandle(q) && !strings.ContainsAny(strings.TrimSpace(q), " \t") {
+		res.Users = s.withResolved(r, strings.TrimSpace(q), res.Users)
+	}
 	if n := res.Len(); n == limit && offset+limit <= query.MaxSearchOffset {
 		next := url.Values{}
 		for k, vs := range params {
@@ -72,4 +78,29 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, s.thoughtViews(res.Thoughts))
 	}
+}
+
+// withResolved puts the remote account named by handle (name@host, resolved
+// through WebFinger if unknown) first in users. One that cannot be resolved
+// leaves users as they are: a search finds what it can.
+func (s *Server) withResolved(r *http.Request, handle string, users []query.UserSummary) []query.UserSummary {
+	if s.app.Commands.ResolveAccount == nil {
+		return users
+	}
+	id, err := s.app.Commands.ResolveAccount.AccountID(r.Context(), handle)
+	if err != nil {
+		s.log.InfoContext(r.Context(), "search: remote account not resolved", "handle", handle, "err", err)
+		return users
+	}
+	p, err := s.app.Queries.ProfileByID.Handle(r.Context(), viewer(r), id)
+	if err != nil {
+		return users
+	}
+	out := []query.UserSummary{{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName}}
+	for _, u := range users {
+		if u.ID != p.ID {
+			out = append(out, u)
+		}
+	}
+	return out
 }

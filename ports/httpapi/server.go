@@ -178,6 +178,7 @@ func New(cfg Config) *API {
 	s.route(AccessCredential, http.MethodPatch, "/api/v1/thoughts/{id}", s.editThought)
 	s.route(AccessCredential, http.MethodDelete, "/api/v1/thoughts/{id}", s.deleteThought)
 	s.route(AccessOptional, http.MethodGet, "/api/v1/thoughts/{id}/context", s.thoughtContext)
+	s.route(AccessCredential, http.MethodGet, "/api/v1/thoughts/{id}/deliveries", s.thoughtDeliveries)
 
 	s.route(AccessCredential, http.MethodGet, "/api/v1/notifications", s.listNotifications)
 	s.route(AccessCredential, http.MethodGet, "/api/v1/notifications/unread_count", s.unreadNotificationsCount)

@@ -46,8 +46,12 @@ type profileJSON struct {
 }
 
 func (s *Server) profileView(p query.Profile) profileJSON {
+	url := p.URL
+	if url == "" {
+		url = s.public + "/users/" + p.Username
+	}
 	return profileJSON{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName, Bio: p.Bio, Locked: p.Locked,
-		CreatedAt: p.CreatedAt, ThoughtsCount: p.Thoughts, URL: s.public + "/users/" + p.Username,
+		CreatedAt: p.CreatedAt, ThoughtsCount: p.Thoughts, URL: url,
 		FollowersCount: p.Followers, FollowingCount: p.Following, TopFriends: summariesView(p.TopFriends)}
 }
 

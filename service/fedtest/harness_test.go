@@ -219,6 +219,10 @@ func (in *instance) env() []string {
 		"SHUTDOWN_TIMEOUT=10s",
 		"EVENT_SUBSCRIBERS=2",
 		"EVENT_HANDLER_CONNS=4",
+		// Deliveries to a peer that was down are retried within seconds, not
+		// the production 30 s doubling, so the test waits for them briefly.
+		"DELIVERY_BACKOFF_INITIAL=1s",
+		"DELIVERY_BACKOFF_MAX=5s",
 	)
 	return env
 }

@@ -86,7 +86,7 @@ func New(t testing.TB, opts ...Options) *Rig {
 	}
 	application := app.New(app.Deps{
 		UoW: uow, Hasher: hasher, Tokens: tokens, Reads: postgres.NewReadModel(db.Pool), APIKeys: postgres.NewAPIKeys(db.Pool),
-		Sessions: postgres.NewSessions(db.Pool),
+		Sessions: postgres.NewSessions(db.Pool), Outbound: postgres.NewOutboundReads(db.Pool), PublicURL: Issuer,
 	})
 	limits := httpapi.RateLimits{Disabled: true}
 	if o.RateLimits != nil {

@@ -1,0 +1,479 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/thoughts-project/thoughts/adapters/federation"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
+	"github.com/thoughts-project/thoughts/app/command"
+	"github.com/thoughts-project/thoughts/app/domain"
+	"github.com/thoughts-project/thoughts/app/events"
+	"github.com/thoughts-project/thoughts/app/vocab"
+)
+
+// remoteServer is another server on loopback: WebFinger, actor documents
+// (with a key of their own), and inboxes that accept only POSTs whose
+// signature verifies against the sender's key, fetched from the sender.
+type remoteServer struct {
+	t     *testing.T
+	srv   *httptest.Server
+	host  string
+	key   *rsa.PrivateKey
+	users []string
+	mu    sync.Mutex
+	got   []inboxPost
+}
+
+type inboxPost struct {
+	Path     string
+	Activity map[string]any
+	KeyID    string
+}
+
+func newRemoteServer(t *testing.T, users ...string) *remoteServer {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := federation.EncodeKeyPair(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &remoteServer{t: t, key: key, users: users}
+	mux := http.NewServeMux()
+	r.srv = httptest.NewServer(mux)
+	t.Cleanup(r.srv.Close)
+	r.host = strings.TrimPrefix(r.srv.URL, "http://")
+	mux.HandleFunc("GET /.well-known/webfinger", func(w http.ResponseWriter, req *http.Request) {
+		name, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Query().Get("resource"), "acct:"), "@")
+		if !slices.Contains(r.users, name) {
+			http.NotFound(w, req)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jrd+json")
+		json.NewEncoder(w).Encode(map[string]any{"subject": req.URL.Query().Get("resource"), "links": []map[string]string{
+			{"rel": "self", "type": "application/activity+json", "href": r.actor(name)}}})
+	})
+	mux.HandleFunc("GET /users/{name}", func(w http.ResponseWriter, req *http.Request) {
+		name := req.PathValue("name")
+		if !slices.Contains(r.users, name) {
+			http.NotFound(w, req)
+			return
+		}
+		id := r.actor(name)
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"@context": []string{vocab.ActivityStreamsContext, vocab.SecurityContext}, "id": id, "type": "Person",
+			"preferredUsername": name, "inbox": id + "/inbox", "outbox": id + "/outbox", "followers": id + "/followers",
+			"endpoints": map[string]string{"sharedInbox": r.srv.URL + "/inbox"},
+			"publicKey": map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": pub.PublicKeyPEM},
+		})
+	})
+	inbox := func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		v := federation.Verifier{Keys: fetchKeys{}, PublicURL: r.srv.URL}
+		got, err := v.Verify(req, body)
+		if err != nil {
+			t.Errorf("%s: signature: %v", req.URL.Path, err)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		if !strings.HasPrefix(req.Header.Get("User-Agent"), "Thoughts/") {
+			t.Errorf("User-Agent %q", req.Header.Get("User-Agent"))
+		}
+		var act map[string]any
+		if err := json.Unmarshal(body, &act); err != nil {
+			t.Errorf("%s: body: %v", req.URL.Path, err)
+		}
+		if owner, _, _ := strings.Cut(got.KeyID, "#"); owner != act["actor"] {
+			t.Errorf("signed by %s, actor %v", got.KeyID, act["actor"])
+		}
+		r.mu.Lock()
+		r.got = append(r.got, inboxPost{Path: req.URL.Path, Activity: act, KeyID: got.KeyID})
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}
+	mux.HandleFunc("POST /inbox", inbox)
+	mux.HandleFunc("POST /users/{name}/inbox", inbox)
+	return r
+}
+
+func (r *remoteServer) actor(name string) string { return r.srv.URL + "/users/" + name }
+
+// posts returns the activities of typ received so far.
+func (r *remoteServer) posts(typ string) []inboxPost {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []inboxPost
+	for _, p := range r.got {
+		if p.Activity["type"] == typ {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// fetchKeys fetches the sender's actor (unsigned: Thoughts serves actors
+// to anyone) for its key.
+type fetchKeys struct{}
+
+func (fetchKeys) PublicKey(ctx context.Context, keyID string, _ bool) (crypto.PublicKey, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, keyID, nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var a struct {
+		PublicKey struct {
+			ID  string `json:"id"`
+			PEM string `json:"publicKeyPem"`
+		} `json:"publicKey"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || a.PublicKey.ID != keyID {
+		return nil, fmt.Errorf("key %s: %v (%s)", keyID, err, a.PublicKey.ID)
+	}
+	return federation.ParsePublicKey(a.PublicKey.PEM)
+}
+
+// api calls the instance's HTTP API.
+type api struct {
+	t    *testing.T
+	base string
+}
+
+func (a api) do(method, path, token string, body any) (int, map[string]any) {
+	a.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, a.base+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	if m == nil {
+		var list []any
+		if json.Unmarshal(raw, &list) == nil {
+			m = map[string]any{"list": list}
+		}
+	}
+	return resp.StatusCode, m
+}
+
+func (a api) register(name string) (token, id string) {
+	a.t.Helper()
+	code, m := a.do("POST", "/api/v1/auth/register", "", map[string]string{"username": name, "email": name + "@example.com", "password": "correct horse battery"})
+	if code != http.StatusCreated {
+		a.t.Fatalf("register %s: %d %v", name, code, m)
+	}
+	return m["token"].(string), m["user"].(map[string]any)["id"].(string)
+}
+
+func strs(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// TestFederationOutbound runs `thoughts serve` against two remote servers
+// on loopback and shows, over the HTTP API and at the remote inboxes (every
+// POST's signature verified with the key the instance publishes):
+//   - a remote follow resolved by WebFinger: a pending request, our Follow
+//     sent with the id stored in follows.activity_iri, and its Undo;
+//   - remote profiles and search by @name@host;
+//   - Create of a thought to remote followers, once per shared inbox (two
+//     followers on one server), and to a mentioned remote account, with the
+//     addressing of each visibility and Mention tags;
+//   - Update and Delete reaching whom the Create reached;
+//   - the deliveries endpoint for the author, 404 for anyone else.
+func TestFederationOutbound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	ln := listen(t)
+	cfg := testConfig(t, db, "postgres")
+	cfg.PublicURL = "http://" + ln.Addr().String()
+	cfg.FederationAllowPrivate = true
+	cfg.Delivery = DeliveryConfig{Poll: 50 * time.Millisecond, Timeout: 5 * time.Second}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(runCtx, cfg, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true, Processing: true, Embedded: true, Listener: ln})
+	}()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	waitFor(t, "serve never became ready", func() bool { code, _ := get(t, cfg.PublicURL+"/readyz"); return code == 200 })
+	c := api{t: t, base: cfg.PublicURL}
+	alice, _ := c.register("alice")
+	mallory, _ := c.register("mallory")
+
+	one := newRemoteServer(t, "bob")
+	two := newRemoteServer(t, "carol", "dave")
+	bobHandle := "bob@" + one.host
+
+	// Remote profile and search resolve through WebFinger.
+	code, prof := c.do("GET", "/api/v1/users/"+bobHandle, alice, nil)
+	if code != 200 || prof["username"] != bobHandle || prof["url"] != one.actor("bob") {
+		t.Fatalf("remote profile: %d %v", code, prof)
+	}
+	code, found := c.do("GET", "/api/v1/search?type=users&q=@carol@"+two.host, "", nil)
+	if list := found["list"]; code != 200 || len(list.([]any)) == 0 || list.([]any)[0].(map[string]any)["username"] != "carol@"+two.host {
+		t.Fatalf("search: %d %v", code, found)
+	}
+
+	// A remote follow is a request until the remote server answers.
+	code, rel := c.do("POST", "/api/v1/users/"+bobHandle+"/follow", alice, nil)
+	if code != 200 || rel["requested"] != true || rel["following"] == true {
+		t.Fatalf("follow: %d %v", code, rel)
+	}
+	waitFor(t, "Follow never arrived", func() bool { return len(one.posts("Follow")) == 1 })
+	follow := one.posts("Follow")[0]
+	var stored string
+	if err := db.Pool.QueryRow(ctx, `SELECT activity_iri FROM follows f JOIN users u ON u.id = f.following_id WHERE u.actor_iri = $1`,
+		one.actor("bob")).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if follow.Activity["id"] != stored || follow.Activity["object"] != one.actor("bob") || follow.Activity["actor"] != cfg.PublicURL+"/users/alice" ||
+		follow.Path != "/users/bob/inbox" || follow.KeyID != cfg.PublicURL+"/users/alice#main-key" {
+		t.Errorf("Follow %+v (stored id %s)", follow, stored)
+	}
+
+	// carol and dave (one server) follow alice: as the inbox would record it.
+	for _, name := range []string{"carol", "dave"} {
+		a, err := postgres.NewRemoteActors(db.Pool).ByIRI(ctx, two.actor(name))
+		if err != nil {
+			code, m := c.do("GET", "/api/v1/users/"+name+"@"+two.host, alice, nil)
+			if code != 200 {
+				t.Fatalf("resolve %s: %d %v", name, code, m)
+			}
+			a, err = postgres.NewRemoteActors(db.Pool).ByIRI(ctx, two.actor(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO follows (id, follower_id, following_id, state, created_at, accepted_at, activity_iri)
+			SELECT $1, $2, id, 'accepted', now(), now(), $3 FROM users WHERE username = 'alice' AND host IS NULL`,
+			uuid.Must(uuid.NewV7()), a.UserID, two.actor(name)+"/follows/1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	followers := cfg.PublicURL + "/users/alice/followers"
+	type post struct{ ID string }
+	postThought := func(content, visibility string) string {
+		t.Helper()
+		code, m := c.do("POST", "/api/v1/thoughts", alice, map[string]string{"content": content, "visibility": visibility})
+		if code != http.StatusCreated {
+			t.Fatalf("post: %d %v", code, m)
+		}
+		return m["id"].(string)
+	}
+	createFor := func(r *remoteServer, thoughtID string) []inboxPost {
+		var out []inboxPost
+		for _, p := range r.posts("Create") {
+			if strings.Contains(p.Activity["id"].(string), thoughtID) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		visibility string
+		to, cc     []string
+	}{
+		{"public", []string{vocab.Public}, []string{followers, one.actor("bob")}},
+		{"unlisted", []string{followers}, []string{vocab.Public, one.actor("bob")}},
+		{"followers", []string{followers}, []string{one.actor("bob")}},
+	} {
+		id := postThought("hello @"+bobHandle+" #fed", tc.visibility)
+		waitFor(t, tc.visibility+": Create not delivered to both servers", func() bool {
+			return len(createFor(two, id)) == 1 && len(createFor(one, id)) == 1
+		})
+		for _, p := range append(createFor(two, id), createFor(one, id)...) {
+			if p.Path != "/inbox" {
+				t.Errorf("%s: Create posted to %s, not the shared inbox", tc.visibility, p.Path)
+			}
+			note := p.Activity["object"].(map[string]any)
+			if !slices.Equal(strs(note["to"]), tc.to) || !slices.Equal(strs(note["cc"]), tc.cc) ||
+				!slices.Equal(strs(p.Activity["to"]), tc.to) || !slices.Equal(strs(p.Activity["cc"]), tc.cc) {
+				t.Errorf("%s: to %v cc %v, want %v %v", tc.visibility, note["to"], note["cc"], tc.to, tc.cc)
+			}
+			var mention bool
+			for _, tag := range note["tag"].([]any) {
+				m := tag.(map[string]any)
+				mention = mention || (m["type"] == "Mention" && m["href"] == one.actor("bob") && m["name"] == "@"+bobHandle)
+			}
+			if !mention {
+				t.Errorf("%s: no Mention tag for bob: %v", tc.visibility, note["tag"])
+			}
+		}
+	}
+
+	// Edit and delete go where the Create went.
+	id := postThought("to edit @"+bobHandle, "public")
+	waitFor(t, "Create not delivered", func() bool { return len(createFor(two, id)) == 1 && len(createFor(one, id)) == 1 })
+	code, _ = c.do("PATCH", "/api/v1/thoughts/"+id, alice, map[string]string{"content": "edited"})
+	if code != 200 {
+		t.Fatalf("edit: %d", code)
+	}
+	code, _ = c.do("DELETE", "/api/v1/thoughts/"+id, alice, nil)
+	if code != http.StatusNoContent && code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	about := func(r *remoteServer, typ string) int {
+		n := 0
+		for _, p := range r.posts(typ) {
+			if obj, ok := p.Activity["object"].(map[string]any); ok && strings.HasSuffix(fmt.Sprint(obj["id"]), id) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "Update and Delete not delivered to both servers", func() bool {
+		return about(one, "Update") == 1 && about(two, "Update") == 1 && about(one, "Delete") == 1 && about(two, "Delete") == 1
+	})
+
+	// The author sees where it went; nobody else learns anything.
+	var dl map[string]any
+	waitFor(t, "deliveries not all delivered", func() bool {
+		code, dl = c.do("GET", "/api/v1/thoughts/"+id+"/deliveries", alice, nil)
+		return code == 200 && dl["delivered"] == float64(6) && dl["pending"] == float64(0)
+	})
+	hosts := map[string]bool{}
+	for _, s := range dl["servers"].([]any) {
+		e := s.(map[string]any)
+		hosts[e["host"].(string)] = true
+		if e["state"] != "delivered" || e["attempts"] != float64(1) || e["last_status"] != float64(202) {
+			t.Errorf("delivery %v", e)
+		}
+	}
+	if !hosts[one.host] || !hosts[two.host] || len(hosts) != 2 {
+		t.Errorf("hosts %v", hosts)
+	}
+	if code, _ := c.do("GET", "/api/v1/thoughts/"+id+"/deliveries", mallory, nil); code != 404 {
+		t.Errorf("another user: %d, want 404", code)
+	}
+	if code, _ := c.do("GET", "/api/v1/thoughts/"+id+"/deliveries", "", nil); code != 401 {
+		t.Errorf("anonymous: %d, want 401", code)
+	}
+
+	// Unfollowing undoes the Follow sent, by its id.
+	if code, rel := c.do("DELETE", "/api/v1/users/"+bobHandle+"/follow", alice, nil); code != 200 || rel["requested"] == true {
+		t.Fatalf("unfollow: %d %v", code, rel)
+	}
+	waitFor(t, "Undo never arrived", func() bool { return len(one.posts("Undo")) == 1 })
+	undo := one.posts("Undo")[0].Activity["object"].(map[string]any)
+	if undo["id"] != stored || undo["type"] != "Follow" {
+		t.Errorf("Undo of %v, want the Follow %s", undo, stored)
+	}
+
+	// The operator's view.
+	var out bytes.Buffer
+	if err := Federation(ctx, cfg, slog.New(slog.DiscardHandler), []string{"hosts"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), one.host) || !strings.Contains(out.String(), two.host) || !strings.Contains(out.String(), "available") {
+		t.Errorf("federation hosts:\n%s", out.String())
+	}
+	_ = post{}
+}
+
+// TestFederateRedeliveredEvent: the federation handler given the same
+// event twice enqueues its deliveries once.
+func TestFederateRedeliveredEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	cfg := testConfig(t, db, "postgres")
+	cfg.FederationAllowPrivate = true
+	s, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	remote := newRemoteServer(t, "carol", "dave")
+	u, err := s.App.Commands.Register.Handle(ctx, command.Register{Username: "alice", Email: "a@example.com", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"carol", "dave"} {
+		a, err := s.federation().app.ResolveRemoteActor.Handle(ctx, command.ResolveRemoteActor{Handle: name + "@" + remote.host})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO follows (id, follower_id, following_id, state, created_at, accepted_at)
+			VALUES ($1, $2, $3, 'accepted', now(), now())`, uuid.Must(uuid.NewV7()), a.UserID, u.User.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	th, err := s.App.Commands.PostThought.Handle(ctx, command.PostThought{AuthorID: u.User.ID, Draft: domain.ThoughtDraft{Content: "hi", Visibility: domain.VisibilityPublic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := command.FederateHandler{Store: postgres.NewOutbound(db.Pool), IRIs: vocab.IRIs{Base: cfg.PublicURL}}
+	env := events.New(ctx, u.User.ID, events.ThoughtCreated{ThoughtID: th.ID, UserID: u.User.ID}, time.Now())
+	count := func() int {
+		var n int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 3 {
+		if err := h.Handle(ctx, env); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("%d deliveries for one event to two followers on one shared inbox, want 1", n)
+		}
+	}
+	// A remote actor's event is never sent back out.
+	carol, _ := postgres.NewRemoteActors(db.Pool).ByIRI(ctx, remote.actor("carol"))
+	if err := h.Handle(ctx, events.New(ctx, carol.UserID, events.LikeAdded{LikeID: uuid.Must(uuid.NewV7()), UserID: carol.UserID, ThoughtID: th.ID}, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("a remote actor's like enqueued deliveries: %d", n)
+	}
+}
