@@ -42,10 +42,10 @@ FAULTS_LIKES ?= 10000
 test-faults: db
 	FAULTS_LIKES=$(FAULTS_LIKES) $(GO) test -tags faults -count=1 -v -timeout 20m $(TESTFLAGS) ./service/faults/
 
-# THOUGHTS_FEDTEST=1 makes `make test` (and so .ci/run) include the federation end-to-end
-# tests of service/fedtest. Off by default until issue 8's inbox and delivery work has
-# landed: until then their parts that need it fail. The environment can override it.
-THOUGHTS_FEDTEST ?= 0
+# THOUGHTS_FEDTEST=1 (the default) makes `make test` (and so .ci/run) include the federation
+# end-to-end tests of service/fedtest: two `thoughts serve` federating, and a Fedify peer (which
+# needs the npm registry the first time). THOUGHTS_FEDTEST=0 in the environment leaves them out.
+THOUGHTS_FEDTEST ?= 1
 export THOUGHTS_FEDTEST
 
 ## test-federation: only the federation end-to-end tests (service/fedtest): two `thoughts serve`
