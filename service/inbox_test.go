@@ -56,6 +56,13 @@ func TestInboxRefusesWhatItCannotTrust(t *testing.T) {
 			t.Errorf("%s: not a problem body: %s", tc.name, body)
 		}
 	}
+	// An unverifiable Delete of an actor (one deleted before we ever
+	// fetched it) is answered 202, so its sender stops, and dropped.
+	gone := &remoteActor{name: "gone", key: rigKey(t, 2), keyID: r.rs.iri("gone") + "#main-key"}
+	if code, body := r.deliver(delivery{signer: gone}, map[string]any{"id": r.id("deletes"), "type": "Delete",
+		"actor": r.rs.iri("gone"), "object": r.rs.iri("gone")}); code != http.StatusAccepted {
+		t.Errorf("Delete of an unknown actor: %d %s", code, body)
+	}
 	if n := r.count(`SELECT count(*) FROM inbox_activities`); n != 0 {
 		t.Errorf("%d activities stored from refused deliveries", n)
 	}
