@@ -21,6 +21,8 @@ CREATE TABLE inbox_activities (
 CREATE UNIQUE INDEX inbox_activities_iri_key ON inbox_activities (activity_iri);
 -- What operators look for: activities waiting (or poisoned) unprocessed.
 CREATE INDEX inbox_activities_pending_idx ON inbox_activities (received_at) WHERE processed_at IS NULL;
+-- What pruning looks for: records older than the retention (InboxRetention).
+CREATE INDEX inbox_activities_processed_idx ON inbox_activities (processed_at) WHERE processed_at IS NOT NULL;
 
 -- +goose Down
 DROP TABLE inbox_activities;

@@ -56,6 +56,13 @@ func TestInboxRefusesWhatItCannotTrust(t *testing.T) {
 			t.Errorf("%s: not a problem body: %s", tc.name, body)
 		}
 	}
+	// An unverifiable Delete of an actor (one deleted before we ever
+	// fetched it) is answered 202, so its sender stops, and dropped.
+	gone := &remoteActor{name: "gone", key: rigKey(t, 2), keyID: r.rs.iri("gone") + "#main-key"}
+	if code, body := r.deliver(delivery{signer: gone}, map[string]any{"id": r.id("deletes"), "type": "Delete",
+		"actor": r.rs.iri("gone"), "object": r.rs.iri("gone")}); code != http.StatusAccepted {
+		t.Errorf("Delete of an unknown actor: %d %s", code, body)
+	}
 	if n := r.count(`SELECT count(*) FROM inbox_activities`); n != 0 {
 		t.Errorf("%d activities stored from refused deliveries", n)
 	}
@@ -144,9 +151,23 @@ func TestInboxFollows(t *testing.T) {
 		t.Errorf("a redelivered event emitted %d more events", got-accepted)
 	}
 
+	// Records of activities processed long ago are pruned as new ones are
+	// processed; recent ones are kept (they recognise a retried delivery).
+	for i, age := range []time.Duration{31 * 24 * time.Hour, 29 * 24 * time.Hour} {
+		at := time.Now().Add(-age)
+		if _, err := r.s.Pool.Exec(ctx, `INSERT INTO inbox_activities (id, activity_iri, activity_type, actor_id, key_id, received_at, processed_at, outcome)
+			VALUES ($1, $2, 'Like', $3, $4, $5, $5, 'applied')`, uuid.New(), r.rs.URL+"/old/"+string(rune('a'+i)), r.remoteUser(bob), bob.keyID, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Locked: a request.
 	if out := r.apply(bob, map[string]any{"type": "Follow", "object": r.base + "/users/dave"}); out != "applied" {
 		t.Fatalf("follow dave: %s", out)
+	}
+	if n := r.count(`SELECT count(*) FROM inbox_activities WHERE activity_iri LIKE '%/old/%'`); n != 1 ||
+		r.count(`SELECT count(*) FROM inbox_activities WHERE activity_iri = $1`, r.rs.URL+"/old/b") != 1 {
+		t.Errorf("after pruning, %d old records (want the 29-day-old one only)", n)
 	}
 	r.waitNotified(dave, "follow_request:bob@"+host)
 	code, m := r.api(http.MethodGet, "/api/v1/follow_requests", dave.token, nil)

@@ -57,6 +57,17 @@ func (r Inbox) MarkProcessed(ctx context.Context, id uuid.UUID, outcome string, 
 	return nil
 }
 
+// PruneProcessed deletes the oldest records processed before before.
+func (r Inbox) PruneProcessed(ctx context.Context, before time.Time, limit int) (int64, error) {
+	tag, err := r.db.Exec(ctx, `DELETE FROM inbox_activities WHERE id IN (
+		SELECT id FROM inbox_activities WHERE processed_at < $1 ORDER BY processed_at LIMIT $2
+		FOR UPDATE SKIP LOCKED)`, before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune inbox: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // Federated links local rows to ActivityPub IRIs.
 type Federated struct{ db querier }
 

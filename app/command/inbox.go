@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -182,7 +183,7 @@ func (in inbound) apply(ctx context.Context, fn func(ctx context.Context, tx Tx)
 		if err := fn(ctx, tx); err != nil {
 			return err
 		}
-		return tx.Inbox().MarkProcessed(ctx, in.row.ID, "applied", now)
+		return markProcessed(ctx, tx, in.row.ID, "applied", now)
 	})
 	if errors.Is(err, errProcessed) {
 		return nil
@@ -202,12 +203,30 @@ func (h ProcessActivityHandler) finish(ctx context.Context, id uuid.UUID, v erro
 		if err != nil || row.Processed() {
 			return err
 		}
-		return tx.Inbox().MarkProcessed(ctx, id, outcome, h.Clock())
+		return markProcessed(ctx, tx, id, outcome, h.Clock())
 	})
 	if err != nil {
 		return fmt.Errorf("record outcome %q: %w", outcome, err)
 	}
 	return nil
+}
+
+// InboxRetention is how long the record of a processed activity is kept:
+// an activity delivered again within it (senders retry for days) is
+// recognised and not applied twice.
+const InboxRetention = 30 * 24 * time.Hour
+
+// inboxPruneBatch: each processed activity removes at most this many
+// expired records, which keeps the inbox at about its retention's worth.
+const inboxPruneBatch = 4
+
+// markProcessed records the outcome and prunes expired records.
+func markProcessed(ctx context.Context, tx Tx, id uuid.UUID, outcome string, now time.Time) error {
+	if err := tx.Inbox().MarkProcessed(ctx, id, outcome, now); err != nil {
+		return err
+	}
+	_, err := tx.Inbox().PruneProcessed(ctx, now.Add(-InboxRetention), inboxPruneBatch)
+	return err
 }
 
 // actor is the remote account that sent the activity.

@@ -291,6 +291,17 @@ func (r worldInbox) MarkProcessed(_ context.Context, id uuid.UUID, outcome strin
 	return nil
 }
 
+func (r worldInbox) PruneProcessed(_ context.Context, before time.Time, limit int) (int64, error) {
+	var n int64
+	for id, a := range r.w.inbox {
+		if int(n) < limit && a.ProcessedAt != nil && a.ProcessedAt.Before(before) {
+			delete(r.w.inbox, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 type worldFederated worldTx
 
 func (r worldFederated) ThoughtByIRI(_ context.Context, iri string) (domain.Thought, error) {

@@ -19,6 +19,9 @@ type InboxRepository interface {
 	ByID(ctx context.Context, id uuid.UUID) (domain.InboxActivity, error)
 	// MarkProcessed records the outcome and drops the raw document.
 	MarkProcessed(ctx context.Context, id uuid.UUID, outcome string, at time.Time) error
+	// PruneProcessed deletes up to limit records of activities processed
+	// before before, and returns how many.
+	PruneProcessed(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // FederatedRepository reads and writes what links local rows to

@@ -60,6 +60,15 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keyID, err := s.verifier.Verify(r, body)
+	if err != nil && selfDelete(body) {
+		// Servers announce a deleted account to every server they know, signed
+		// by a key that can no longer be fetched: one we never saw (a cached
+		// key still verifies). Refusing it would only make the sender retry
+		// for days; nothing is stored.
+		s.log.DebugContext(r.Context(), "inbox: unverifiable Delete of an actor dropped", "err", err)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	if err != nil {
 		s.log.InfoContext(r.Context(), "inbox: signature refused", "err", err, "remote_addr", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Signature realm="`+s.public.Host+`",headers="(request-target) host date digest"`)
@@ -111,4 +120,10 @@ func (s *Server) signerHost(r *http.Request) string {
 		return ""
 	}
 	return a.Host
+}
+
+// selfDelete reports whether body is an actor's Delete of itself.
+func selfDelete(body []byte) bool {
+	a, err := vocab.ParseActivity(body)
+	return err == nil && a.Type == "Delete" && a.Object != nil && a.Object.ID == a.Actor
 }
