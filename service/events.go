@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -186,11 +185,7 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 	}
 	p := &Processing{done: make(chan error, 2), log: logger}
 	if b.backend.Kind() == pubsub.NATS {
-		fwd, err := b.backend.Forwarder(func(r *message.Router) {
-			if reg != nil {
-				metrics.NewPrometheusMetricsBuilder(reg, "", "").AddPrometheusRouterMetrics(r)
-			}
-		})
+		fwd, err := b.backend.Forwarder(reg)
 		if err != nil {
 			return nil, err
 		}

@@ -94,6 +94,19 @@ func (p *pipeline) observed(hs []router.Handler) []router.Handler {
 			}
 			return nil
 		}
+		if batch := hs[i].HandleBatch; batch != nil {
+			hs[i].HandleBatch = func(ctx context.Context, envs []events.Envelope) error {
+				if err := batch(ctx, envs); err != nil {
+					return err
+				}
+				if tr := p.tr.Load(); tr != nil {
+					for _, env := range envs {
+						tr.handled(env.ID)
+					}
+				}
+				return nil
+			}
+		}
 	}
 	return hs
 }
