@@ -56,6 +56,10 @@ type Config struct {
 	// per transaction; 0 is the backend's default. Not read from the
 	// environment: benchmarks set it to compare.
 	EventBatchSize int
+	// EventNoBatch makes the router handle every event alone even where a
+	// handler can apply a batch with one commit. Not read from the
+	// environment: benchmarks set it to compare.
+	EventNoBatch bool
 }
 
 // DefaultMetricsAddr is METRICS_ADDR's default: loopback only, as

@@ -211,6 +211,7 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 		CloseTimeout:    cfg.ShutdownTimeout,
 		Logger:          logger,
 		Metrics:         reg,
+		NoBatch:         cfg.EventNoBatch,
 	})
 	if err != nil {
 		p.Stop()

@@ -126,7 +126,7 @@ type announcer struct {
 
 // minGap spaces announcements under load, when consumers are busy anyway
 // and a NOTIFY per commit would only cost.
-const minGap = 2 * time.Millisecond
+const minGap = 5 * time.Millisecond
 
 func (a *announcer) announce(topics []string) {
 	a.mu.Lock()

@@ -55,7 +55,7 @@ func startPipeline(ctx context.Context, kind string, db database, users int, tun
 		// Serve's settings unless a -tune flag is given (zero values are
 		// serve's defaults).
 		EventSubscribers: tune.Subscribers, EventHandlerConns: tune.HandlerPool,
-		EventAckSync: tune.AckSync, EventBatchSize: tune.BatchSize,
+		EventAckSync: tune.AckSync, EventBatchSize: tune.BatchSize, EventNoBatch: tune.NoBatch,
 	}
 	p.svc, err = service.Open(ctx, cfg, logger, service.Options{
 		Embedded: true, Processing: true,
