@@ -132,15 +132,27 @@ func (h NotifyHandler) Handle(ctx context.Context, env events.Envelope) error {
 	return nil
 }
 
-// HandleBatch applies the rules to several events at once: the likes and
-// boosts among them (nearly all the traffic) are stored by one statement,
-// which checks each against AddToAuthor's rules; every other event is handled
-// as Handle does. It is all or nothing only in what it reports: an error means
+// HandleBatch applies the rules to several events at once, in their order:
+// each run of likes and boosts among them (nearly all the traffic) is stored
+// by one statement, which checks each against AddToAuthor's rules; every
+// other event is handled as Handle does. It is all or nothing only in what it reports: an error means
 // some events may not have been applied, and the caller handles each of them
 // again with Handle (which is idempotent, so what this stored is not stored
 // twice).
 func (h NotifyHandler) HandleBatch(ctx context.Context, envs []events.Envelope) error {
 	var many []domain.Notification
+	// flush stores the likes and boosts gathered so far: before any other
+	// event, so the batch is applied in its order.
+	flush := func() error {
+		if len(many) == 0 {
+			return nil
+		}
+		if _, err := h.UoW.Notifications().AddManyToAuthor(ctx, many); err != nil {
+			return fmt.Errorf("notify on a batch of %d likes and boosts: %w", len(many), err)
+		}
+		many = many[:0]
+		return nil
+	}
 	for _, env := range envs {
 		var (
 			typ              domain.NotificationType
@@ -152,6 +164,9 @@ func (h NotifyHandler) HandleBatch(ctx context.Context, envs []events.Envelope) 
 		case events.BoostAdded:
 			typ, actor, thoughtID = domain.NotificationBoost, ev.UserID, ev.ThoughtID
 		default:
+			if err := flush(); err != nil {
+				return err
+			}
 			if err := h.Handle(ctx, env); err != nil {
 				return err
 			}
@@ -167,13 +182,7 @@ func (h NotifyHandler) HandleBatch(ctx context.Context, envs []events.Envelope) 
 		n.ThoughtID = &thoughtID
 		many = append(many, n)
 	}
-	if len(many) == 0 {
-		return nil
-	}
-	if _, err := h.UoW.Notifications().AddManyToAuthor(ctx, many); err != nil {
-		return fmt.Errorf("notify on a batch of %d likes and boosts: %w", len(many), err)
-	}
-	return nil
+	return flush()
 }
 
 // aboutThought notifies the author of thoughtID that actorID acted on it, in
