@@ -6,6 +6,7 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -138,6 +139,13 @@ type Config struct {
 	// where HandleBatch is set (to measure what batching gives).
 	MaxBatch int
 	NoBatch  bool
+	// MaxConcurrent bounds the messages of one topic a handler without a
+	// batch path works on at once in this process (default 8): subscribers
+	// hand over many at a time (a Postgres read batch, up to MaxAckPending
+	// on NATS), which a handler doing one statement per event would turn
+	// into as many queued database calls, each spending its attempt's
+	// timeout waiting for a connection.
+	MaxConcurrent int
 }
 
 // Router runs the handlers.
@@ -230,7 +238,11 @@ func New(cfg Config) (*Router, error) {
 		}
 		for _, topic := range h.Topics() {
 			name := h.Name + ":" + topic
-			wm.AddConsumerHandler(name, topic, sub, r.handle(h)).AddMiddleware(handlerMiddleware(h.Policy)...)
+			mw := handlerMiddleware(h.Policy)
+			if r.batchers[h.Name] == nil {
+				mw = append([]message.HandlerMiddleware{limit(cmp.Or(cfg.MaxConcurrent, 8))}, mw...)
+			}
+			wm.AddConsumerHandler(name, topic, sub, r.handle(h)).AddMiddleware(mw...)
 			if exec != nil {
 				// Series exist from the start, so a scrape before the first
 				// event (or of a process whose peers took every event so
@@ -291,6 +303,25 @@ func handlerMiddleware(p Policy) []message.HandlerMiddleware {
 		// 5. Recoverer innermost: a panic becomes an error, which is retried
 		//    and eventually poisoned like any other.
 		middleware.Recoverer,
+	}
+}
+
+// limit lets at most n messages through at once; the others wait, outside
+// Retry and Timeout, so waiting spends none of an attempt's time. A message
+// whose context ends while it waits (the router closing, or the subscriber's
+// ack deadline) is handed back, not poisoned.
+func limit(n int) message.HandlerMiddleware {
+	sem := make(chan struct{}, n)
+	return func(next message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			select {
+			case sem <- struct{}{}:
+			case <-msg.Context().Done():
+				return nil, errors.Join(msg.Context().Err(), context.Canceled)
+			}
+			defer func() { <-sem }()
+			return next(msg)
+		}
 	}
 }
 

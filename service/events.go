@@ -213,6 +213,7 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 		Logger:          logger,
 		Metrics:         reg,
 		NoBatch:         cfg.EventNoBatch,
+		MaxConcurrent:   cfg.eventSubscribers(),
 	})
 	if err != nil {
 		p.Stop()
