@@ -41,7 +41,19 @@ type EventHandler interface {
 	Handle(ctx context.Context, env events.Envelope) error
 }
 
-// Bind makes h a router handler named name, retried by p.
+// BatchEventHandler is an EventHandler that can also apply several events
+// with one commit (see Handler.HandleBatch).
+type BatchEventHandler interface {
+	EventHandler
+	HandleBatch(ctx context.Context, envs []events.Envelope) error
+}
+
+// Bind makes h a router handler named name, retried by p; its HandleBatch
+// too if it has one.
 func Bind(name string, h EventHandler, p Policy) Handler {
-	return Handler{Name: name, Events: h.Events(), Policy: p, Handle: h.Handle}
+	out := Handler{Name: name, Events: h.Events(), Policy: p, Handle: h.Handle}
+	if bh, ok := h.(BatchEventHandler); ok {
+		out.HandleBatch = bh.HandleBatch
+	}
+	return out
 }

@@ -23,8 +23,26 @@ import (
 // holds its delivery unacked until the abrupt stop; a new router gets those
 // events again. Every event yields exactly one notification, counted per
 // event in the real table: a redelivery after the effect adds nothing.
+//
+// Run twice: with the handler's batch path (the router gathers the events in
+// flight and the handler stores each batch's notifications with one
+// statement; the first router holds a whole batch after storing it, a crash
+// mid-batch) and with every event handled alone.
 func TestNotificationsSurviveAbruptStop(t *testing.T) {
 	t.Parallel()
+	for _, batched := range []bool{true, false} {
+		name := "alone"
+		if batched {
+			name = "batched"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			notificationsSurviveAbruptStop(t, batched)
+		})
+	}
+}
+
+func notificationsSurviveAbruptStop(t *testing.T, batched bool) {
 	eachBackend(t, func(t *testing.T, r *rig) {
 		ctx := context.Background()
 		hasher, err := auth.NewArgon2Hasher(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32})
@@ -56,13 +74,24 @@ func TestNotificationsSurviveAbruptStop(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		var attempts atomic.Int64
+		var attempts, batchCalls atomic.Int64
 		// The real handler, as the handler list binds it, counting attempts.
 		notify := router.Handlers(app.Deps{UoW: uow})[0]
-		handle := notify.Handle
+		handle, handleBatch := notify.Handle, notify.HandleBatch
+		if handleBatch == nil {
+			t.Fatal("the notifications handler has no batch path")
+		}
 		notify.Handle = func(ctx context.Context, env events.Envelope) error {
 			attempts.Add(1)
 			return handle(ctx, env)
+		}
+		notify.HandleBatch = nil
+		if batched {
+			notify.HandleBatch = func(ctx context.Context, envs []events.Envelope) error {
+				attempts.Add(int64(len(envs)))
+				batchCalls.Add(1)
+				return handleBatch(ctx, envs)
+			}
 		}
 		count := func() int {
 			var n int
@@ -110,6 +139,34 @@ func TestNotificationsSurviveAbruptStop(t *testing.T) {
 			}
 			return err
 		}
+		if batched {
+			// The first router stores a whole batch, then holds every
+			// delivery in it until the stop.
+			firstNotify.HandleBatch = func(ctx context.Context, envs []events.Envelope) error {
+				if err := notify.HandleBatch(ctx, envs); err != nil {
+					return err
+				}
+				if notifiedFirst.len() >= total/3 {
+					for _, env := range envs {
+						held.add(env.ID)
+					}
+					return holdUntilStop(ctx)
+				}
+				for _, env := range envs {
+					notifiedFirst.add(env.ID)
+				}
+				return nil
+			}
+			secondNotify.HandleBatch = func(ctx context.Context, envs []events.Envelope) error {
+				err := notify.HandleBatch(ctx, envs)
+				if err == nil {
+					for _, env := range envs {
+						notifiedAgain.add(env.ID)
+					}
+				}
+				return err
+			}
+		}
 		runCtx, cancel := context.WithCancel(ctx)
 		first := r.start([]router.Handler{firstNotify}, routerOpts{ctx: runCtx, closeTimeout: time.Millisecond})
 		r.commit(batches...)
@@ -140,7 +197,10 @@ func TestNotificationsSurviveAbruptStop(t *testing.T) {
 			published, author.ID).Scan(&missing, &repeated, &rows); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("stopped at %d/%d with %d deliveries held after their notification; %d deliveries for %d events", stoppedAt, total, held.len(), attempts.Load(), total)
+		t.Logf("stopped at %d/%d with %d deliveries held after their notification; %d deliveries for %d events, %d batches", stoppedAt, total, held.len(), attempts.Load(), total, batchCalls.Load())
+		if batched && (batchCalls.Load() == 0 || batchCalls.Load() >= attempts.Load()) {
+			t.Errorf("%d batches for %d deliveries: the events were not batched", batchCalls.Load(), attempts.Load())
+		}
 		if missing != 0 || repeated != 0 || rows != total {
 			t.Errorf("events without a notification %d, with more than one %d; the author has %d notifications, want %d", missing, repeated, rows, total)
 		}

@@ -6,6 +6,7 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,12 @@ type Handler struct {
 	// consumers' redelivery timeout follows from it (Policy.AckWait).
 	Policy Policy
 	Handle func(ctx context.Context, env events.Envelope) error
+	// HandleBatch, if set, applies several events at once (one commit for
+	// all); the router then gathers the events in flight into batches (see
+	// batch.go). An error means any of them may not have been applied: each
+	// is then handled again alone by Handle, so HandleBatch must be
+	// idempotent like Handle, and Handle stays the rule for one event.
+	HandleBatch func(ctx context.Context, envs []events.Envelope) error
 }
 
 // Topics are the topics of h's events, each once, in the order declared.
@@ -132,12 +139,25 @@ type Config struct {
 	// again later instead of being poisoned. Nil: every error poisons once
 	// the retries are spent.
 	Transient func(error) bool
+	// MaxBatch bounds the events of one HandleBatch call (default
+	// DefaultMaxBatch); NoBatch handles every event alone with Handle even
+	// where HandleBatch is set (to measure what batching gives).
+	MaxBatch int
+	NoBatch  bool
+	// MaxConcurrent bounds the messages of one topic a handler without a
+	// batch path works on at once in this process (default 8): subscribers
+	// hand over many at a time (a Postgres read batch, up to MaxAckPending
+	// on NATS), which a handler doing one statement per event would turn
+	// into as many queued database calls, each spending its attempt's
+	// timeout waiting for a connection.
+	MaxConcurrent int
 }
 
 // Router runs the handlers.
 type Router struct {
-	wm  *message.Router
-	log *slog.Logger
+	wm       *message.Router
+	log      *slog.Logger
+	batchers map[string]*batcher
 }
 
 // New builds the router; Run starts it.
@@ -159,7 +179,7 @@ func New(cfg Config) (*Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create router: %w", err)
 	}
-	r := &Router{wm: wm, log: cfg.Logger}
+	r := &Router{wm: wm, log: cfg.Logger, batchers: map[string]*batcher{}}
 
 	var poisoned *prometheus.CounterVec
 	var exec *prometheus.HistogramVec
@@ -223,9 +243,16 @@ func New(cfg Config) (*Router, error) {
 			return nil, fmt.Errorf("subscriber for handler %s: %w", h.Name, err)
 		}
 		subs = append(subs, sub)
+		if h.HandleBatch != nil && !cfg.NoBatch {
+			r.batchers[h.Name] = newBatcher(h, cfg.MaxBatch, 0, cfg.Logger)
+		}
 		for _, topic := range h.Topics() {
 			name := h.Name + ":" + topic
-			wm.AddConsumerHandler(name, topic, sub, r.handle(h)).AddMiddleware(handlerMiddleware(h.Policy)...)
+			mw := handlerMiddleware(h.Policy)
+			if r.batchers[h.Name] == nil {
+				mw = append([]message.HandlerMiddleware{limit(cmp.Or(cfg.MaxConcurrent, 8))}, mw...)
+			}
+			wm.AddConsumerHandler(name, topic, sub, r.handle(h)).AddMiddleware(mw...)
 			if exec != nil {
 				// Series exist from the start, so a scrape before the first
 				// event (or of a process whose peers took every event so
@@ -289,6 +316,25 @@ func handlerMiddleware(p Policy) []message.HandlerMiddleware {
 	}
 }
 
+// limit lets at most n messages through at once; the others wait, outside
+// Retry and Timeout, so waiting spends none of an attempt's time. A message
+// whose context ends while it waits (the router closing, or the subscriber's
+// ack deadline) is handed back, not poisoned.
+func limit(n int) message.HandlerMiddleware {
+	sem := make(chan struct{}, n)
+	return func(next message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			select {
+			case sem <- struct{}{}:
+			case <-msg.Context().Done():
+				return nil, errors.Join(msg.Context().Err(), context.Canceled)
+			}
+			defer func() { <-sem }()
+			return next(msg)
+		}
+	}
+}
+
 // registered registers c, or returns the equal collector registered before
 // (by another router of the process, or by Watermill).
 func registered[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
@@ -319,7 +365,15 @@ func (r *Router) Running() chan struct{} { return r.wm.Running() }
 // messages. Their contexts are cancelled: a handler interrupted this way has
 // its message nacked, to be delivered again (at once to another process on
 // NATS, on the next read on Postgres); nothing is acked unprocessed.
-func (r *Router) Close() error { return r.wm.Close() }
+func (r *Router) Close() error {
+	err := r.wm.Close()
+	// No handler call is left waiting for a batch once the router closed
+	// (or gave up waiting for them: they then handle their events alone).
+	for _, b := range r.batchers {
+		b.close()
+	}
+	return err
+}
 
 // handle adapts h to Watermill: decode, put the correlation ID into the
 // context, call, log.
@@ -336,7 +390,11 @@ func (r *Router) handle(h Handler) message.NoPublishHandlerFunc {
 		}
 		log = log.With("event_type", env.Event.EventType())
 		msg.SetContext(ctx)
-		if err := h.Handle(ctx, env); err != nil {
+		handle := h.Handle
+		if b := r.batchers[h.Name]; b != nil {
+			handle = b.handle
+		}
+		if err := handle(ctx, env); err != nil {
 			if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 				log.InfoContext(ctx, "handler interrupted by shutdown; the event will be delivered again", "err", err)
 				return errors.Join(err, context.Canceled)

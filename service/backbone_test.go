@@ -103,8 +103,8 @@ func TestServeRunsTheBackbone(t *testing.T) {
 					t.Errorf("/metrics lacks %s", name)
 				}
 			}
-			if backend == "nats" && !strings.Contains(metrics, `handler_name="events_forwarder"`) {
-				t.Error("/metrics lacks the forwarder's router metrics")
+			if backend == "nats" && !strings.Contains(metrics, `thoughts_forwarder_relayed_total 2`) {
+				t.Error("/metrics lacks the forwarder's count of relayed events (2)")
 			}
 
 			if err := serve.stop(t); err != nil {

@@ -65,6 +65,10 @@ type Config struct {
 	NATSStreams NATSStreams
 	// Delivery tunes federation delivery (DELIVERY_*; see delivery.go).
 	Delivery DeliveryConfig
+	// EventNoBatch makes the router handle every event alone even where a
+	// handler can apply a batch with one commit. Not read from the
+	// environment: benchmarks set it to compare.
+	EventNoBatch bool
 }
 
 // Retention configures the pruner. Zero fields take the defaults; a negative

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,15 +23,16 @@ import (
 var ErrSplitNeedsBroker = errors.New("NATS_URL: with EVENTS_BACKEND=nats, `thoughts api` and `thoughts router` need a shared NATS server; " +
 	"set NATS_URL, use EVENTS_BACKEND=postgres, or run everything in one process with `thoughts serve`")
 
-// Config.EventSubscribers (EVENT_SUBSCRIBERS, default 8) is how many messages
-// of one topic each handler works on at once in a process (NATS: queue
-// subscriptions to the handler's durable consumer; on Postgres a consumer
-// group reads serially whatever the count). Each message is still held by
-// one subscription from delivery to ack, and the handler's AckWait covers its
-// whole retry span, so a message being retried is never delivered again in
-// parallel. One subscription, each message acked synchronously before the
-// next, made the pipeline as slow as one handler transaction plus two round
-// trips to NATS.
+// Config.EventSubscribers (EVENT_SUBSCRIBERS, default 8) is how many queue
+// subscriptions each handler has per topic in a process (NATS). Each message
+// is handled on a goroutine of its own from delivery to ack, so a handler
+// works on up to MaxAckPending (64) messages of a topic at once, and the
+// router batches their effects; a message is still held by one delivery until
+// acked, and the handler's AckWait covers its whole retry span, so a message
+// being retried is never delivered again in parallel. One subscription
+// handling one message at a time, each acked synchronously before the next,
+// made the pipeline as slow as one handler transaction plus two round trips
+// to NATS. (On Postgres a consumer group reads serially, a batch at a time.)
 //
 // Config.EventHandlerConns (EVENT_HANDLER_CONNS, default 16) sizes the event
 // handlers' own database pool: with that many messages in flight per topic
@@ -192,11 +192,7 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 	}
 	p := &Processing{done: make(chan error, 2), log: logger}
 	if b.backend.Kind() == pubsub.NATS {
-		fwd, err := b.backend.Forwarder(func(r *message.Router) {
-			if reg != nil {
-				metrics.NewPrometheusMetricsBuilder(reg, "", "").AddPrometheusRouterMetrics(r)
-			}
-		})
+		fwd, err := b.backend.Forwarder(reg)
 		if err != nil {
 			return nil, err
 		}
@@ -223,6 +219,8 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 		Logger:          logger,
 		Metrics:         reg,
 		Transient:       postgres.Unavailable,
+		NoBatch:         cfg.EventNoBatch,
+		MaxConcurrent:   cfg.eventSubscribers(),
 	})
 	if err != nil {
 		p.Stop()

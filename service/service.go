@@ -279,7 +279,10 @@ func UnitOfWork(cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (*postgres.
 	if cfg.EventsBackend == pubsub.Postgres {
 		mode = outbox.Direct
 	}
-	return postgres.NewUnitOfWork(pool, outbox.New(mode, logs.Watermill(logger)))
+	ob := outbox.New(mode, logs.Watermill(logger))
+	// Committed events wake idle consumers, in this process or another.
+	ob.AnnounceOn(pool, logger)
+	return postgres.NewUnitOfWork(pool, ob)
 }
 
 // applySchema runs the SQL migrations and creates the outbox tables.

@@ -147,7 +147,19 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	opts := append(s.opts.Consumer.subscribeOptions(), natsgo.Bind(StreamName(topic), durable))
 	var subs []*natsgo.Subscription
 	for range max(s.opts.Subscribers, 1) {
-		sub, err := s.js.QueueSubscribe(topic, durable, func(m *natsgo.Msg) { s.deliver(ctx, state, m, out) }, opts...)
+		sub, err := s.js.QueueSubscribe(topic, durable, func(m *natsgo.Msg) {
+			if !state.enter() {
+				s.nak(m, 0) // closing: let another process have it now
+				return
+			}
+			// Each message on a goroutine of its own, so the router has
+			// every message the server sent (up to MaxAckPending) at once
+			// and can batch their effects; the callback returns at once.
+			go func() {
+				defer state.exit()
+				s.deliver(ctx, state, m, out)
+			}()
+		}, opts...)
 		if err != nil {
 			for _, sub := range subs {
 				_ = sub.Unsubscribe()
@@ -179,14 +191,10 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 }
 
 // deliver hands one message to the router and settles it with the server as
-// the router decides. It runs on the subscription's NATS callback goroutine,
-// so a subscription handles one message at a time.
+// the router decides. It runs on a goroutine of its own per message (the
+// server sends at most MaxAckPending unacked messages per consumer), counted
+// by state from the callback on.
 func (s *Subscriber) deliver(ctx context.Context, state *subscription, m *natsgo.Msg, out chan<- *message.Message) {
-	if !state.enter() {
-		s.nak(m, 0) // closing: let another process have it now
-		return
-	}
-	defer state.exit()
 	msg, _ := lenientUnmarshaler{}.Unmarshal(m)
 	fields := watermill.LogFields{"topic": m.Subject, "message_uuid": msg.UUID}
 	// The server's redelivery clock started when it sent the message, which

@@ -13,13 +13,17 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/app/events"
 )
@@ -62,11 +66,17 @@ func OffsetsAdapter() wsql.DefaultPostgreSQLOffsetsAdapter {
 	return wsql.DefaultPostgreSQLOffsetsAdapter{GenerateMessagesOffsetsTableName: OffsetsTableName}
 }
 
+// WakeChannel is the PostgreSQL notification channel on which committed
+// events are announced (payload: the topic whose table has new rows), so
+// idle consumers need not poll.
+const WakeChannel = "thoughts_outbox"
+
 // Outbox appends events inside a transaction.
 type Outbox struct {
 	mode   Mode
 	schema wsql.SchemaAdapter
 	logger watermill.LoggerAdapter
+	ann    *announcer
 }
 
 // New returns an outbox of the given layout.
@@ -75,6 +85,85 @@ func New(mode Mode, logger watermill.LoggerAdapter) *Outbox {
 		logger = watermill.NopLogger{}
 	}
 	return &Outbox{mode: mode, schema: SchemaAdapter(0), logger: logger}
+}
+
+// AnnounceOn makes the outbox announce committed events (Committed) on
+// WakeChannel through pool.
+func (o *Outbox) AnnounceOn(pool *pgxpool.Pool, log *slog.Logger) {
+	o.ann = &announcer{pool: pool, log: log, pending: map[string]struct{}{}}
+}
+
+// Committed announces that a transaction which appended envs has committed,
+// waking the consumers of their tables. It does not wait: the NOTIFY runs
+// after the commit, on its own, coalesced with those of other commits (a
+// NOTIFY inside the writing transaction would serialise every commit on the
+// server's notification lock, WAL flush included). A lost announcement costs
+// latency, not events: consumers poll at a long interval too.
+func (o *Outbox) Committed(envs ...events.Envelope) {
+	if o.ann == nil || len(envs) == 0 {
+		return
+	}
+	topics := make([]string, 0, 1)
+	for _, env := range envs {
+		t := ForwarderTopic
+		if o.mode == Direct {
+			t = env.Event.Topic()
+		}
+		topics = append(topics, t)
+	}
+	o.ann.announce(topics)
+}
+
+// announcer sends coalesced NOTIFYs: at most one statement at a time, and at
+// most one every minGap, naming every topic committed since the last.
+type announcer struct {
+	pool    *pgxpool.Pool
+	log     *slog.Logger
+	mu      sync.Mutex
+	pending map[string]struct{}
+	running bool
+}
+
+// minGap spaces announcements under load, when consumers are busy anyway
+// and a NOTIFY per commit would only cost.
+const minGap = 5 * time.Millisecond
+
+func (a *announcer) announce(topics []string) {
+	a.mu.Lock()
+	for _, t := range topics {
+		a.pending[t] = struct{}{}
+	}
+	if a.running {
+		a.mu.Unlock()
+		return
+	}
+	a.running = true
+	a.mu.Unlock()
+	go a.loop()
+}
+
+func (a *announcer) loop() {
+	for {
+		a.mu.Lock()
+		if len(a.pending) == 0 {
+			a.running = false
+			a.mu.Unlock()
+			return
+		}
+		topics := make([]string, 0, len(a.pending))
+		for t := range a.pending {
+			topics = append(topics, t)
+		}
+		clear(a.pending)
+		a.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := a.pool.Exec(ctx, `SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t`, WakeChannel, topics)
+		cancel()
+		if err != nil && a.log != nil {
+			a.log.Debug("announcing committed events failed; consumers will find them by polling", "topics", topics, "err", err)
+		}
+		time.Sleep(minGap)
+	}
 }
 
 // Append writes envs to the outbox within tx. Nothing is visible to consumers

@@ -78,6 +78,45 @@ func (r Notifications) AddToAuthor(ctx context.Context, n domain.Notification) (
 	return tag.RowsAffected() == 1, nil
 }
 
+// AddManyToAuthor is AddToAuthor for each of ns in one statement. Rows are
+// inserted in event ID order, so two concurrent statements storing some of
+// the same notifications (a redelivered batch) wait for each other's rows in
+// the same order instead of deadlocking.
+func (r Notifications) AddManyToAuthor(ctx context.Context, ns []domain.Notification) (int64, error) {
+	if len(ns) == 0 {
+		return 0, nil
+	}
+	var (
+		ids, eventIDs, actors, thoughts = make([]uuid.UUID, len(ns)), make([]uuid.UUID, len(ns)), make([]uuid.UUID, len(ns)), make([]uuid.UUID, len(ns))
+		types, correlations             = make([]string, len(ns)), make([]string, len(ns))
+		at                              = make([]time.Time, len(ns))
+	)
+	for i, n := range ns {
+		if n.ThoughtID == nil {
+			return 0, fmt.Errorf("insert %s notification: no thought", n.Type)
+		}
+		ids[i], eventIDs[i], actors[i], thoughts[i] = n.ID, n.EventID, n.ActorID, *n.ThoughtID
+		types[i], correlations[i], at[i] = string(n.Type), n.CorrelationID, n.CreatedAt
+	}
+	tag, err := r.db.Exec(ctx, `INSERT INTO notifications
+		(id, event_id, type, recipient_id, actor_id, thought_id, correlation_id, created_at)
+		SELECT v.id, v.event_id, v.type, t.author_id, v.actor_id, t.id, v.correlation_id, v.created_at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[])
+			AS v(id, event_id, type, actor_id, thought_id, correlation_id, created_at)
+		JOIN thoughts t ON t.id = v.thought_id
+		WHERE t.deleted_at IS NULL AND t.author_id <> v.actor_id
+		AND EXISTS (SELECT 1 FROM users WHERE id = v.actor_id AND deleted_at IS NULL)
+		AND `+notBlockedEitherWay("t.author_id", "v.actor_id")+`
+		ORDER BY v.event_id, v.type
+		FOR SHARE OF t
+		ON CONFLICT (event_id, type, recipient_id) DO NOTHING`,
+		ids, eventIDs, types, actors, thoughts, correlations, at)
+	if err != nil {
+		return 0, fmt.Errorf("insert %d notifications to thought authors: %w", len(ns), err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // DeleteAboutThought deletes the notifications pointing at a thought.
 func (r Notifications) DeleteAboutThought(ctx context.Context, thoughtID uuid.UUID) (int64, error) {
 	tag, err := r.db.Exec(ctx, `DELETE FROM notifications WHERE thought_id = $1`, thoughtID)

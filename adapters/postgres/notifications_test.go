@@ -289,3 +289,55 @@ func TestAddToAuthor(t *testing.T) {
 		t.Errorf("alice has %d unread (%v), want 1", n, err)
 	}
 }
+
+// AddManyToAuthor applies AddToAuthor's rules to each row on its own: in one
+// statement, the rows that break a rule (self, block, unknown actor or
+// thought, deleted thought, a duplicate within the statement or of a row
+// stored before) are left out and the others stored.
+func TestAddManyToAuthor(t *testing.T) {
+	t.Parallel()
+	f := newNotificationFixture(t)
+	alice, bob, carol, mallory := f.user("alice"), f.user("bob"), f.user("carol"), f.user("mallory")
+	th := f.thought(alice, "hello", "public")
+	gone := f.thought(carol, "soon gone", "public")
+	f.exec(`UPDATE thoughts SET content = '', deleted_at = now() WHERE id = $1`, gone)
+	f.exec(`INSERT INTO blocks (blocker_id, blocked_id, id, created_at) VALUES ($1, $2, $3, now())`, alice, mallory, uuid.Must(uuid.NewV7()))
+	r := f.uow.Notifications()
+	ctx := context.Background()
+	before := newNotification(domain.NotificationLike, uuid.Nil, bob, &th)
+	if added, err := r.AddToAuthor(ctx, before); err != nil || !added {
+		t.Fatalf("AddToAuthor = %v, %v; want stored", added, err)
+	}
+	storedAgain := before
+	storedAgain.ID = uuid.Must(uuid.NewV7())
+	boost := newNotification(domain.NotificationBoost, uuid.Nil, carol, &th)
+	boostTwice := boost
+	boostTwice.ID = uuid.Must(uuid.NewV7())
+	like := newNotification(domain.NotificationLike, uuid.Nil, carol, &th)
+	batch := []domain.Notification{
+		boost, storedAgain, like, boostTwice,
+		newNotification(domain.NotificationLike, uuid.Nil, alice, &th),      // by the author
+		newNotification(domain.NotificationLike, uuid.Nil, mallory, &th),    // across a block
+		newNotification(domain.NotificationLike, uuid.Nil, uuid.New(), &th), // unknown actor
+		newNotification(domain.NotificationLike, uuid.Nil, bob, new(uuid.New())),
+		newNotification(domain.NotificationLike, uuid.Nil, bob, &gone),
+	}
+	added, err := r.AddManyToAuthor(ctx, batch)
+	if err != nil || added != 2 {
+		t.Fatalf("AddManyToAuthor = %d, %v; want 2 stored (carol's boost and like)", added, err)
+	}
+	for _, n := range []domain.Notification{boost, like} {
+		if v, err := f.read.Notification(ctx, alice, n.ID); err != nil || v.Account.ID != carol || v.Thought == nil || v.Thought.ID != th {
+			t.Errorf("stored %s = %+v, %v; want carol's on alice's thought", n.Type, v, err)
+		}
+	}
+	if n, err := f.read.UnreadNotificationsCount(ctx, alice); err != nil || n != 3 {
+		t.Errorf("alice has %d unread (%v), want 3", n, err)
+	}
+	if added, err := r.AddManyToAuthor(ctx, batch); err != nil || added != 0 {
+		t.Errorf("the same batch again = %d, %v; want nothing stored", added, err)
+	}
+	if _, err := r.AddManyToAuthor(ctx, []domain.Notification{newNotification(domain.NotificationLike, alice, bob, nil)}); err == nil {
+		t.Error("a notification about no thought was accepted")
+	}
+}

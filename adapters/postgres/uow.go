@@ -17,6 +17,12 @@ type Outbox interface {
 	Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error
 }
 
+// committedAnnouncer is an Outbox that wants to know when the events it
+// appended have committed (to wake their consumers).
+type committedAnnouncer interface {
+	Committed(envs ...events.Envelope)
+}
+
 // UnitOfWork runs commands in pgx transactions whose events go to the outbox.
 type UnitOfWork struct {
 	pool   *pgxpool.Pool
@@ -36,12 +42,17 @@ var _ command.UnitOfWork = (*UnitOfWork)(nil)
 
 // InTx runs fn in a transaction, committing if it returns nil.
 func (u *UnitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
+	t := &tx{outbox: u.outbox}
 	err := pgx.BeginFunc(ctx, u.pool, func(ptx pgx.Tx) error {
-		return fn(ctx, &tx{ptx: ptx, outbox: u.outbox})
+		t.ptx = ptx
+		return fn(ctx, t)
 	})
 	if err != nil {
 		// Commands wrap with their own context; domain errors must stay visible to errors.Is.
 		return err
+	}
+	if a, ok := u.outbox.(committedAnnouncer); ok && len(t.published) > 0 {
+		a.Committed(t.published...)
 	}
 	return nil
 }
@@ -53,8 +64,9 @@ var _ command.NotificationStore = (*UnitOfWork)(nil)
 func (u *UnitOfWork) Notifications() command.TxNotifications { return Notifications{db: u.pool} }
 
 type tx struct {
-	ptx    pgx.Tx
-	outbox Outbox
+	ptx       pgx.Tx
+	outbox    Outbox
+	published []events.Envelope
 }
 
 func (t *tx) Users() domain.UserRepository       { return Users{db: t.ptx} }
@@ -63,7 +75,11 @@ func (t *tx) APIKeys() domain.APIKeyRepository   { return APIKeys{db: t.ptx} }
 func (t *tx) Sessions() domain.SessionRepository { return Sessions{db: t.ptx} }
 func (t *tx) Accounts() command.AccountEraser    { return Accounts{db: t.ptx} }
 func (t *tx) Publish(ctx context.Context, envs ...events.Envelope) error {
-	return t.outbox.Append(ctx, t.ptx, envs...)
+	if err := t.outbox.Append(ctx, t.ptx, envs...); err != nil {
+		return err
+	}
+	t.published = append(t.published, envs...)
+	return nil
 }
 
 func (t *tx) Notifications() command.TxNotifications { return Notifications{db: t.ptx} }

@@ -109,3 +109,22 @@ func (b *Backend) lag(ctx context.Context, topic, group string) (float64, error)
 	}
 	return age, nil
 }
+
+// registered registers c, or returns the equal collector registered before
+// (by an earlier forwarder of the process).
+func registered[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.As(err, &are):
+		existing, ok := are.ExistingCollector.(C)
+		if !ok {
+			return c, fmt.Errorf("%T registered where %T was expected", are.ExistingCollector, c)
+		}
+		return existing, nil
+	default:
+		return c, err
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -75,6 +76,11 @@ type Config struct {
 	// polls at PollInterval without backing off.
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
+	// IdlePollInterval (default 1 s) replaces MaxPollInterval as the cap
+	// while the process listens for announcements of committed events
+	// (outbox.WakeChannel): a consumer is then woken at once by each commit,
+	// and its polling is only a safety net.
+	IdlePollInterval time.Duration
 	// BatchSize is how many rows a Postgres handler subscriber reads per
 	// transaction (default 100). Its acks commit together at the end, so a
 	// crash or abrupt stop redelivers the batch's handled rows (handlers are
@@ -117,6 +123,9 @@ type Backend struct {
 	// admin is the NATS connection for provisioning, tooling and metrics.
 	admin *natsgo.Conn
 	js    jetstream.JetStream
+	// wakes wakes this process's table consumers (nil without a
+	// subscriber pool).
+	wakes *wakes
 }
 
 // Open opens the backend; on NATS it connects for administration.
@@ -137,6 +146,9 @@ func Open(cfg Config) (*Backend, error) {
 		cfg.MaxPollInterval = 50 * time.Millisecond
 	}
 	cfg.MaxPollInterval = max(cfg.MaxPollInterval, cfg.PollInterval)
+	if cfg.IdlePollInterval <= 0 {
+		cfg.IdlePollInterval = time.Second
+	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
@@ -144,6 +156,12 @@ func Open(cfg Config) (*Backend, error) {
 		cfg.CloseTimeout = 30 * time.Second
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, wlog: logs.Watermill(cfg.Logger)}
+	if sp := cfg.SubscriberPool; sp != nil {
+		connCfg := sp.Config().ConnConfig
+		b.wakes = newWakes(func(ctx context.Context) (*pgx.Conn, error) {
+			return pgx.ConnectConfig(ctx, connCfg.Copy())
+		}, func(msg string, err error) { b.log.Warn(msg, "err", err) })
+	}
 	switch cfg.Backend {
 	case Postgres:
 	case NATS:
@@ -176,6 +194,9 @@ func (b *Backend) Kind() string { return b.cfg.Backend }
 // Close releases the backend's own connection. Publishers, subscribers and
 // forwarders are closed by their owners first.
 func (b *Backend) Close() error {
+	if b.wakes != nil {
+		b.wakes.close()
+	}
 	if b.admin != nil {
 		b.admin.Close()
 	}
@@ -282,15 +303,10 @@ func (b *Backend) sqlSubscriber(group string, ackDeadline time.Duration, batch i
 	if b.cfg.SubscriberPool == nil {
 		return nil, errors.New("event backend: no subscriber pool")
 	}
-	return newSQLSubscriber(b, maxPoll, wsql.SubscriberConfig{
-		ConsumerGroup:  group,
-		AckDeadline:    &ackDeadline,
-		PollInterval:   b.cfg.PollInterval,
-		ResendInterval: time.Second,
-		RetryInterval:  time.Second,
-		SchemaAdapter:  outbox.SchemaAdapter(batch),
-		OffsetsAdapter: newOffsetsAdapter(),
-	}), nil
+	return &sqlSubscriber{
+		b: b, group: group, batch: batch, maxPoll: maxPoll, ackDeadline: ackDeadline, resend: time.Second,
+		closing: make(chan struct{}),
+	}, nil
 }
 
 // Publisher returns a publisher of events to their topics: JetStream with

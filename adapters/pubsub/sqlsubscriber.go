@@ -3,13 +3,11 @@ package pubsub
 import (
 	"context"
 	stdsql "database/sql"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
@@ -38,24 +36,23 @@ import (
 // lock still starts (Subscribe returns) and takes over when the lock frees.
 
 // sqlSubscriber subscribes one consumer group; each topic gets its own
-// watermill-sql subscriber, locked on (group, topic).
+// tableConsumer, locked on (group, topic), which hands the router a whole
+// batch at once and acks it with one commit.
 type sqlSubscriber struct {
-	pool    *pgxpool.Pool
-	cfg     wsql.SubscriberConfig
-	maxPoll time.Duration // idleBackoff's cap
-	b       *Backend
-	mu      sync.Mutex
-	subs    []*wsql.Subscriber
-	closed  bool
-	closing chan struct{}
-	running sync.WaitGroup
+	b           *Backend
+	group       string
+	batch       int
+	maxPoll     time.Duration
+	ackDeadline time.Duration
+	resend      time.Duration
+	mu          sync.Mutex
+	closed      bool
+	closing     chan struct{}
+	cancels     []context.CancelFunc
+	running     sync.WaitGroup
 }
 
 var _ message.Subscriber = (*sqlSubscriber)(nil)
-
-func newSQLSubscriber(b *Backend, maxPoll time.Duration, cfg wsql.SubscriberConfig) *sqlSubscriber {
-	return &sqlSubscriber{pool: b.cfg.SubscriberPool, cfg: cfg, maxPoll: maxPoll, b: b, closing: make(chan struct{})}
-}
 
 // Subscribe delivers topic's messages until ctx is cancelled or Close; the
 // lock is given back when the delivery stops, whichever way.
@@ -65,48 +62,24 @@ func (s *sqlSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *me
 	if s.closed {
 		return nil, wsql.ErrSubscriberClosed
 	}
-	start, err := outbox.OffsetsAdapter().BeforeSubscribingQueries(wsql.BeforeSubscribingQueriesParams{Topic: topic, ConsumerGroup: s.cfg.ConsumerGroup})
+	start, err := outbox.OffsetsAdapter().BeforeSubscribingQueries(wsql.BeforeSubscribingQueriesParams{Topic: topic, ConsumerGroup: s.group})
 	if err != nil {
 		return nil, err
 	}
 	for _, q := range start {
-		if _, err := s.pool.Exec(ctx, q.Query, q.Args...); err != nil {
-			return nil, fmt.Errorf("create %s offsets of %s: %w", topic, s.cfg.ConsumerGroup, err)
+		if _, err := s.b.cfg.SubscriberPool.Exec(ctx, q.Query, q.Args...); err != nil {
+			return nil, fmt.Errorf("create %s offsets of %s: %w", topic, s.group, err)
 		}
 	}
-	lock := &lockingBeginner{pool: s.pool, key: lockKey(s.cfg.ConsumerGroup, topic)}
-	cfg := s.cfg
-	// One per topic: its state is that topic's run of empty polls.
-	cfg.BackoffManager = &idleBackoff{
-		errors: wsql.NewDefaultBackoffManager(s.cfg.PollInterval, s.cfg.RetryInterval),
-		first:  s.cfg.PollInterval, max: max(s.maxPoll, s.cfg.PollInterval),
-	}
-	sub, err := wsql.NewSubscriber(lock, cfg, s.b.wlog)
-	if err != nil {
-		return nil, fmt.Errorf("create Postgres subscriber %s on %s: %w", s.cfg.ConsumerGroup, topic, err)
-	}
-	inner, err := sub.Subscribe(ctx, topic)
-	if err != nil {
-		_ = sub.Close()
-		lock.close()
-		return nil, err
-	}
-	s.subs = append(s.subs, sub)
+	c := s.b.newTableConsumer(s.group, topic, s.batch, s.maxPoll)
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancels = append(s.cancels, cancel)
 	out := make(chan *message.Message)
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
 		defer close(out)
-		for msg := range inner {
-			select {
-			case out <- msg:
-			case <-s.closing:
-				// Not acked: the subscriber, closing too, leaves it unread.
-			}
-		}
-		// The consuming loop has ended: no transaction uses the lock's
-		// connection any more.
-		lock.close()
+		c.run(ctx, routerSettle(out, s.closing, s.ackDeadline, s.resend))
 	}()
 	return out, nil
 }
@@ -119,39 +92,12 @@ func (s *sqlSubscriber) Close() error {
 	}
 	s.closed = true
 	close(s.closing)
-	subs := s.subs
+	for _, cancel := range s.cancels {
+		cancel()
+	}
 	s.mu.Unlock()
-	var errs []error
-	for _, sub := range subs {
-		errs = append(errs, sub.Close())
-	}
 	s.running.Wait()
-	return errors.Join(errs...)
-}
-
-// idleBackoff is the wait after each poll of one topic: none after a poll
-// that found messages, first after an empty one, doubled with every further
-// empty poll up to max. Errors are watermill-sql's default handling.
-type idleBackoff struct {
-	errors     wsql.BackoffManager
-	first, max time.Duration
-	wait       time.Duration
-}
-
-func (b *idleBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
-	if err != nil {
-		return b.errors.HandleError(logger, noMsg, err)
-	}
-	if !noMsg {
-		b.wait = 0
-		return 0
-	}
-	if b.wait == 0 {
-		b.wait = b.first
-	} else {
-		b.wait = min(2*b.wait, b.max)
-	}
-	return b.wait
+	return nil
 }
 
 func lockKey(group, topic string) int64 {
@@ -196,6 +142,21 @@ type lockingBeginner struct {
 }
 
 func (b *lockingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsql.Tx, error) {
+	iso := pgx.RepeatableRead
+	if opts != nil && opts.Isolation == stdsql.LevelReadCommitted {
+		iso = pgx.ReadCommitted
+	}
+	return b.beginIso(ctx, iso)
+}
+
+// begin starts a repeatable-read transaction (watermill-sql's isolation for
+// reading a topic table) holding the lock. Only the lock wait and the
+// statements given ctx are cancelled by it: commit and rollback are not.
+func (b *lockingBeginner) begin(ctx context.Context) (*lockedTx, error) {
+	return b.beginIso(ctx, pgx.RepeatableRead)
+}
+
+func (b *lockingBeginner) beginIso(ctx context.Context, iso pgx.TxIsoLevel) (*lockedTx, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.conn != nil && b.conn.Conn().IsClosed() {
@@ -217,15 +178,11 @@ func (b *lockingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (
 		}
 		b.conn = conn
 	}
-	txOpts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead}
-	if opts != nil && opts.Isolation == stdsql.LevelReadCommitted {
-		txOpts.IsoLevel = pgx.ReadCommitted
-	}
-	tx, err := b.conn.BeginTx(ctx, txOpts)
+	tx, err := b.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: iso})
 	if err != nil {
 		return nil, err
 	}
-	return &lockedTx{tx: tx, ctx: ctx}, nil
+	return &lockedTx{tx: tx, ctx: context.WithoutCancel(ctx)}, nil
 }
 
 // close gives the lock (and connection) back.

@@ -261,6 +261,19 @@ func (f fakeNotifications) AddToAuthor(_ context.Context, n domain.Notification)
 	return added, nil
 }
 
+func (f fakeNotifications) AddManyToAuthor(ctx context.Context, ns []domain.Notification) (added int64, err error) {
+	for _, n := range ns {
+		ok, err := f.AddToAuthor(ctx, n)
+		if err != nil {
+			return added, err
+		}
+		if ok {
+			added++
+		}
+	}
+	return added, nil
+}
+
 func (s *fakeState) addNotification(n domain.Notification) bool {
 	_, actor := s.users[n.ActorID]
 	_, recipient := s.users[n.RecipientID]

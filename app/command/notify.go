@@ -30,6 +30,11 @@ type TxNotifications interface {
 	// AddToAuthor is Add for a notification to the author of n.ThoughtID,
 	// found by the statement that inserts (n.RecipientID is ignored).
 	AddToAuthor(ctx context.Context, n domain.Notification) (bool, error)
+	// AddManyToAuthor is AddToAuthor for each of ns, in one statement (one
+	// round trip and, outside a transaction, one commit): each is stored or
+	// not by AddToAuthor's rules, whatever the others do. It reports how
+	// many were stored.
+	AddManyToAuthor(ctx context.Context, ns []domain.Notification) (int64, error)
 	// DeleteAboutThought removes every notification that points at thoughtID.
 	DeleteAboutThought(ctx context.Context, thoughtID uuid.UUID) (int64, error)
 	// Thought loads a thought, tombstone or not, without locking it (Add
@@ -128,6 +133,59 @@ func (h NotifyHandler) Handle(ctx context.Context, env events.Envelope) error {
 		return fmt.Errorf("notify on %s %s: %w", env.Event.EventType(), env.ID, err)
 	}
 	return nil
+}
+
+// HandleBatch applies the rules to several events at once, in their order:
+// each run of likes and boosts among them (nearly all the traffic) is stored
+// by one statement, which checks each against AddToAuthor's rules; every
+// other event is handled as Handle does. It is all or nothing only in what it reports: an error means
+// some events may not have been applied, and the caller handles each of them
+// again with Handle (which is idempotent, so what this stored is not stored
+// twice).
+func (h NotifyHandler) HandleBatch(ctx context.Context, envs []events.Envelope) error {
+	var many []domain.Notification
+	// flush stores the likes and boosts gathered so far: before any other
+	// event, so the batch is applied in its order.
+	flush := func() error {
+		if len(many) == 0 {
+			return nil
+		}
+		if _, err := h.UoW.Notifications().AddManyToAuthor(ctx, many); err != nil {
+			return fmt.Errorf("notify on a batch of %d likes and boosts: %w", len(many), err)
+		}
+		many = many[:0]
+		return nil
+	}
+	for _, env := range envs {
+		var (
+			typ              domain.NotificationType
+			actor, thoughtID uuid.UUID
+		)
+		switch ev := env.Event.(type) {
+		case events.LikeAdded:
+			typ, actor, thoughtID = domain.NotificationLike, ev.UserID, ev.ThoughtID
+		case events.BoostAdded:
+			typ, actor, thoughtID = domain.NotificationBoost, ev.UserID, ev.ThoughtID
+		default:
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := h.Handle(ctx, env); err != nil {
+				return err
+			}
+			continue
+		}
+		if env.ID == uuid.Nil {
+			return fmt.Errorf("notify on %s: %w", env.Event.EventType(), errNoEventID)
+		}
+		if actor == uuid.Nil || thoughtID == uuid.Nil {
+			continue
+		}
+		n := h.notification(env, typ, actor, uuid.Nil)
+		n.ThoughtID = &thoughtID
+		many = append(many, n)
+	}
+	return flush()
 }
 
 // aboutThought notifies the author of thoughtID that actorID acted on it, in

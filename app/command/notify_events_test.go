@@ -44,6 +44,10 @@ func (n touchedNotifications) AddToAuthor(context.Context, domain.Notification) 
 	return false, n.touch()
 }
 
+func (n touchedNotifications) AddManyToAuthor(context.Context, []domain.Notification) (int64, error) {
+	return 0, n.touch()
+}
+
 func (n touchedNotifications) DeleteAboutThought(context.Context, uuid.UUID) (int64, error) {
 	return 0, n.touch()
 }

@@ -97,3 +97,67 @@ func TestNotifyHandler(t *testing.T) {
 		t.Errorf("event without an ID: %v, want ErrUndecodable", err)
 	}
 }
+
+// TestNotifyHandlerBatch: HandleBatch applies the same rules as Handle, in
+// the batch's order, with one statement per run of likes and boosts; a batch
+// delivered twice stores nothing twice.
+func TestNotifyHandlerBatch(t *testing.T) {
+	t.Parallel()
+	store := newFakeStore()
+	alice, bob, carol := store.addUser("alice", false), store.addUser("bob", false), store.addUser("carol", true)
+	th, err := domain.NewThought(uuid.Must(uuid.NewV7()), alice.ID, domain.ThoughtDraft{Content: "hello"}, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.thoughts[th.ID] = th
+	reply, err := domain.NewThought(uuid.Must(uuid.NewV7()), bob.ID, domain.ThoughtDraft{Content: "@alice @carol hi", InReplyToID: &th.ID}, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply.InReplyToAuthorID = &alice.ID
+	store.thoughts[reply.ID] = reply
+	h := command.NotifyHandler{UoW: store, Clock: clock}
+	ctx := context.Background()
+	names := map[uuid.UUID]string{alice.ID: "alice", bob.ID: "bob", carol.ID: "carol"}
+	current := func() string {
+		var got []string
+		for _, n := range store.notifications {
+			got = append(got, fmt.Sprintf("%s:%s", n.Type, names[n.RecipientID]))
+		}
+		return fmt.Sprint(got)
+	}
+	batch := []events.Envelope{
+		events.New(ctx, bob.ID, events.LikeAdded{UserID: bob.ID, ThoughtID: th.ID}, fixedNow),
+		events.New(ctx, alice.ID, events.LikeAdded{UserID: alice.ID, ThoughtID: th.ID}, fixedNow), // own like
+		events.New(ctx, carol.ID, events.BoostAdded{UserID: carol.ID, ThoughtID: th.ID}, fixedNow),
+		events.New(ctx, bob.ID, events.LikeAdded{UserID: bob.ID, ThoughtID: uuid.New()}, fixedNow), // unknown thought
+		events.New(ctx, bob.ID, events.FollowRequested{FollowerID: bob.ID, FollowingID: carol.ID}, fixedNow),
+		events.New(ctx, carol.ID, events.LikeAdded{UserID: carol.ID, ThoughtID: reply.ID}, fixedNow),
+		events.New(ctx, bob.ID, events.ThoughtCreated{ThoughtID: reply.ID, UserID: bob.ID, InReplyToID: &th.ID}, fixedNow),
+	}
+	want := "[like:alice boost:alice follow_request:carol like:bob reply:alice mention:carol]"
+	for range 2 {
+		if err := h.HandleBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if got := current(); got != want {
+			t.Errorf("after the batch: %s, want %s", got, want)
+		}
+	}
+	// A deletion in the middle of a batch: the likes before it are deleted
+	// with it, a like after it finds the thought gone.
+	late := events.New(ctx, carol.ID, events.LikeAdded{UserID: carol.ID, ThoughtID: th.ID}, fixedNow)
+	deleted := th
+	deleted.DeletedAt = &fixedNow
+	store.thoughts[th.ID] = deleted
+	if err := h.HandleBatch(ctx, []events.Envelope{events.New(ctx, alice.ID, events.ThoughtDeleted{ThoughtID: th.ID, UserID: alice.ID}, fixedNow), late}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := current(), "[follow_request:carol like:bob reply:alice mention:carol]"; got != want {
+		t.Errorf("after the deletion: %s, want %s", got, want)
+	}
+	noID := events.Envelope{Event: events.LikeAdded{UserID: bob.ID, ThoughtID: reply.ID}}
+	if err := h.HandleBatch(ctx, []events.Envelope{batch[0], noID}); !errors.Is(err, events.ErrUndecodable) {
+		t.Errorf("batch with an event without an ID: %v, want ErrUndecodable", err)
+	}
+}

@@ -53,7 +53,8 @@ type config struct {
 	Writers int
 	// Warmup events are committed and drained before measuring.
 	Warmup int
-	// Rate (events/s) and Duration of the open-loop latency phase.
+	// Rate (events/s; 0: half the reference's maximum) and Duration of the
+	// open-loop latency phases.
 	Rate     int
 	Duration time.Duration
 	// Backends to run, in order.
@@ -92,6 +93,9 @@ type Tuning struct {
 	// HandlerPool is the size of the event handlers' own database pool; 0 is
 	// serve's (service.DefaultEventHandlerConns).
 	HandlerPool int `json:"handler_pool,omitempty"`
+	// NoBatch handles every event alone (no HandleBatch), to measure what
+	// the router's batching gives; pipeline only.
+	NoBatch bool `json:"no_batch,omitempty"`
 }
 
 func (c config) validate() error {
@@ -102,8 +106,8 @@ func (c config) validate() error {
 		return errors.New("-writers must be between 1 and 256")
 	case c.Warmup < 0 || c.Warmup > 100_000:
 		return errors.New("-warmup must be between 0 and 100,000")
-	case c.Rate < 1 || c.Rate > 100_000:
-		return errors.New("-rate must be between 1 and 100,000")
+	case c.Rate < 0 || c.Rate > 100_000:
+		return errors.New("-rate must be between 0 (half the reference's events/s) and 100,000")
 	case c.Duration <= 0 || c.Duration > 10*time.Minute:
 		return errors.New("-duration must be positive and at most 10m")
 	case c.Users < 2 || c.Users > 10_000:
@@ -152,7 +156,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.N, "n", 20_000, "events per system in the throughput phase")
 	fs.IntVar(&cfg.Writers, "writers", 8, "concurrent writers in the throughput phase")
 	fs.IntVar(&cfg.Warmup, "warmup", 500, "events committed and drained before measuring")
-	fs.IntVar(&cfg.Rate, "rate", 1_000, "offered rate of the latency phase, events/s (open loop)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "offered rate of the latency phases, events/s (open loop); 0: half the reference's events/s (1,000 without the reference)")
 	fs.DurationVar(&cfg.Duration, "duration", 15*time.Second, "length of the latency phase")
 	fs.StringVar(&backends, "backends", "nats,postgres", "comma-separated backends to run")
 	fs.BoolVar(&cfg.Reference, "reference", true, "also measure the bare-library reference")
@@ -171,6 +175,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Tuning.AckSync, "tune-ack-sync", false, "ack on NATS waiting for the server's confirmation (serve: async); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.BatchSize, "tune-batch", 0, "rows per Postgres handler subscriber transaction (0: as serve, pubsub's default); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.HandlerPool, "tune-handler-pool", 0, "connections of the event handlers' own pool (0: as serve, 16)")
+	fs.BoolVar(&cfg.Tuning.NoBatch, "tune-no-batch", false, "handle every event alone, without the router's batching (pipeline only)")
 	fs.StringVar(&cfg.TraceDir, "trace", "", "directory for per-event CSV traces of the latency phase")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -98,6 +98,15 @@ func TestSmokeBothBackends(t *testing.T) {
 				t.Errorf("%s: handler alone = %+v", b.Backend, h)
 			}
 		}
+		if want := b.Pipeline.Throughput.CommitsPerSec / b.Reference.Throughput.CommitsPerSec; b.WritersRatio <= 0 || b.WritersRatio < want-0.001 || b.WritersRatio > want+0.001 {
+			t.Errorf("%s: writers' ratio %v, want %v", b.Backend, b.WritersRatio, want)
+		}
+		if want := b.Pipeline.OpenLoop.Latency.P99 / b.Reference.OpenLoop.Latency.P99; b.P99Ratio <= 0 || b.P99Ratio < want-0.01 || b.P99Ratio > want+0.01 {
+			t.Errorf("%s: p99 ratio %v, want %v", b.Backend, b.P99Ratio, want)
+		}
+		if b.Rate != cfg.Rate {
+			t.Errorf("%s: latency phases at %d/s, want -rate's %d/s", b.Backend, b.Rate, cfg.Rate)
+		}
 		if len(b.Targets) != 3 {
 			t.Errorf("%s: targets = %+v", b.Backend, b.Targets)
 		}
@@ -105,7 +114,7 @@ func TestSmokeBothBackends(t *testing.T) {
 
 	var out bytes.Buffer
 	printTable(&out, rep)
-	for _, want := range []string{"nats", "postgres", "≥ 3000", "≤ 50 ms", "≤ 100 ms", "≥ 40%"} {
+	for _, want := range []string{"nats", "postgres", "pipeline/reference events/s", "writers' commits/s", "≥ 80%", "≤ 3×"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -221,7 +230,7 @@ func TestConfigValidate(t *testing.T) {
 	for name, mutate := range map[string]func(*config){
 		"no events":       func(c *config) { c.N = 0 },
 		"no writers":      func(c *config) { c.Writers = 0 },
-		"no rate":         func(c *config) { c.Rate = 0 },
+		"negative rate":   func(c *config) { c.Rate = -1 },
 		"unknown backend": func(c *config) { c.Backends = []string{"kafka"} },
 		"no backend":      func(c *config) { c.Backends = nil },
 		"one user":        func(c *config) { c.Users = 1 },

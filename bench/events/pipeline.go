@@ -55,7 +55,7 @@ func startPipeline(ctx context.Context, kind string, db database, users int, tun
 		// Serve's settings unless a -tune flag is given (zero values are
 		// serve's defaults).
 		EventSubscribers: tune.Subscribers, EventHandlerConns: tune.HandlerPool,
-		EventAckSync: tune.AckSync, EventBatchSize: tune.BatchSize,
+		EventAckSync: tune.AckSync, EventBatchSize: tune.BatchSize, EventNoBatch: tune.NoBatch,
 	}
 	p.svc, err = service.Open(ctx, cfg, logger, service.Options{
 		Embedded: true, Processing: true,
@@ -93,6 +93,19 @@ func (p *pipeline) observed(hs []router.Handler) []router.Handler {
 				tr.handled(env.ID)
 			}
 			return nil
+		}
+		if batch := hs[i].HandleBatch; batch != nil {
+			hs[i].HandleBatch = func(ctx context.Context, envs []events.Envelope) error {
+				if err := batch(ctx, envs); err != nil {
+					return err
+				}
+				if tr := p.tr.Load(); tr != nil {
+					for _, env := range envs {
+						tr.handled(env.ID)
+					}
+				}
+				return nil
+			}
 		}
 	}
 	return hs
