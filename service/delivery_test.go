@@ -615,3 +615,51 @@ func TestFederateFollowMatrix(t *testing.T) {
 		t.Errorf("Delete(Person) %v to %v", del, inboxes)
 	}
 }
+
+// TestFederationHostsCLI: `thoughts federation hosts` shows each host's
+// state, pending deliveries and last error; `hosts clear HOST` makes an
+// unavailable host available; bad usage and unknown hosts are errors.
+func TestFederationHostsCLI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	cfg := testConfig(t, db, "postgres")
+	if err := applySchema(ctx, db.Pool, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO federation_hosts (host, state, consecutive_failures, failure_days, last_failure_at, last_status, last_error, unavailable_since)
+		VALUES ('dead.example', 'unavailable', 40, 7, now(), 502, 'HTTP 502: bad gateway', now()),
+		       ('fine.example', 'available', 0, 0, NULL, NULL, '', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := Federation(ctx, cfg, slog.New(slog.DiscardHandler), args, &out)
+		return out.String(), err
+	}
+	out, err := cli("hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "LAST ERROR") ||
+		!strings.Contains(lines[1], "dead.example") || !strings.Contains(lines[1], "unavailable") || !strings.Contains(lines[1], "HTTP 502: bad gateway") ||
+		!strings.Contains(lines[2], "fine.example") || !strings.Contains(lines[2], "available") {
+		t.Errorf("hosts:\n%s", out)
+	}
+	if out, err := cli("hosts", "clear", "DEAD.example"); err != nil || !strings.Contains(out, "available") {
+		t.Fatalf("clear: %v %s", err, out)
+	}
+	hosts, err := postgres.NewDeliveries(db.Pool).Hosts(ctx)
+	if err != nil || hosts[0].Host != "dead.example" || hosts[0].State != "available" || hosts[0].FailureDays != 0 {
+		t.Errorf("after clear: %+v %v", hosts, err)
+	}
+	if _, err := cli("hosts", "clear", "nobody.example"); err == nil {
+		t.Error("clearing an unknown host succeeded")
+	}
+	for _, bad := range [][]string{nil, {"hosts", "clear"}, {"nope"}} {
+		if _, err := cli(bad...); err == nil || !strings.Contains(err.Error(), "usage") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
