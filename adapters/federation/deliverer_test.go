@@ -233,7 +233,7 @@ func TestDeliverySigned(t *testing.T) {
 	ev := r.enqueue(p.target("/inbox"))
 	d, _ := r.start(fastConfig(), nil)
 	d.Notify()
-	waitFor(t, "not delivered", 60*time.Second, func() bool { ds := r.deliveries(ev); return ds[0].State == "delivered" })
+	waitFor(t, "not delivered", 120*time.Second, func() bool { ds := r.deliveries(ev); return ds[0].State == "delivered" })
 	got := p.received()
 	if len(got) != 1 {
 		t.Fatalf("peer got %d requests, want 1", len(got))
@@ -283,9 +283,9 @@ func TestDeliveryRetryAfterAnd4xx(t *testing.T) {
 	evU := r.enqueue(unauthorized.target("/inbox"))
 	evR := r.enqueue(refused.target("/inbox"), gone.target("/users/x/inbox"))
 	r.start(fastConfig(), nil)
-	waitFor(t, "retry-after delivery not delivered", 60*time.Second, func() bool { return r.deliveries(evRA)[0].State == "delivered" })
-	waitFor(t, "401/429 delivery not delivered", 60*time.Second, func() bool { return r.deliveries(evU)[0].State == "delivered" })
-	waitFor(t, "4xx deliveries not failed", 60*time.Second, func() bool {
+	waitFor(t, "retry-after delivery not delivered", 120*time.Second, func() bool { return r.deliveries(evRA)[0].State == "delivered" })
+	waitFor(t, "401/429 delivery not delivered", 120*time.Second, func() bool { return r.deliveries(evU)[0].State == "delivered" })
+	waitFor(t, "4xx deliveries not failed", 120*time.Second, func() bool {
 		ds := r.deliveries(evR)
 		return ds[0].State == "failed" && ds[1].State == "failed"
 	})
@@ -322,7 +322,7 @@ func TestDeliveryPoisonedAfterLastAttempt(t *testing.T) {
 	start := time.Now()
 	ev := r.enqueue(p.target("/inbox"))
 	r.start(cfg, nil)
-	waitFor(t, "never given up", 60*time.Second, func() bool { return r.deliveries(ev)[0].State == "failed" })
+	waitFor(t, "never given up", 120*time.Second, func() bool { return r.deliveries(ev)[0].State == "failed" })
 	d := r.deliveries(ev)[0]
 	got := p.received()
 	if d.Attempts != len(got) || d.Attempts < 2 || d.LastStatus != 500 || d.LastError != "HTTP 500" {
@@ -361,7 +361,7 @@ func TestDeadHostDoesNotDelayHealthy(t *testing.T) {
 	}
 	start := time.Now()
 	_, stop := r.start(cfg, nil)
-	waitFor(t, "healthy deliveries not delivered", 60*time.Second, func() bool { return r.countState(healthy.host, "delivered") == n })
+	waitFor(t, "healthy deliveries not delivered", 120*time.Second, func() bool { return r.countState(healthy.host, "delivered") == n })
 	alone := time.Since(start)
 	stop()
 
@@ -374,7 +374,7 @@ func TestDeadHostDoesNotDelayHealthy(t *testing.T) {
 	}
 	start = time.Now()
 	r.start(cfg, nil)
-	waitFor(t, "healthy deliveries held up", 60*time.Second, func() bool { return r.countState(healthy.host, "delivered") == 2*n })
+	waitFor(t, "healthy deliveries held up", 120*time.Second, func() bool { return r.countState(healthy.host, "delivered") == 2*n })
 	beside := time.Since(start)
 	t.Logf("%d deliveries to a healthy host: %v alone, %v beside a dead host (timeout %v)", n, alone, beside, cfg.Timeout)
 	if beside >= cfg.Timeout {
@@ -423,7 +423,7 @@ func TestRestartLosesNothing(t *testing.T) {
 	}
 	// The next worker delivers all five.
 	r.start(cfg, nil)
-	waitFor(t, "not everything delivered after the restart", 60*time.Second, func() bool { return r.countState(p.host, "delivered") == 5 })
+	waitFor(t, "not everything delivered after the restart", 120*time.Second, func() bool { return r.countState(p.host, "delivered") == 5 })
 	for _, ev := range events {
 		if d := r.deliveries(ev)[0]; d.State != "delivered" {
 			t.Errorf("%s: %+v", ev, d)
@@ -485,7 +485,7 @@ func TestHostUnavailableAfterSevenDays(t *testing.T) {
 	p.mu.Unlock()
 	again := r.enqueue(p.target("/inbox"))
 	r.start(fastConfig(), nil)
-	waitFor(t, "not delivered once available", 60*time.Second, func() bool { return r.deliveries(again)[0].State == "delivered" })
+	waitFor(t, "not delivered once available", 120*time.Second, func() bool { return r.deliveries(again)[0].State == "delivered" })
 }
 
 // TestSharedQueueSkipLocked: two workers on one queue deliver each
@@ -494,7 +494,7 @@ func TestSharedQueueSkipLocked(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	p := newPeer(t, nil)
-	const n = 40
+	const n = 20
 	for i := range n {
 		r.enqueue(p.target(fmt.Sprintf("/users/u%d/inbox", i)))
 	}
@@ -502,7 +502,7 @@ func TestSharedQueueSkipLocked(t *testing.T) {
 	cfg.PerHost = 8
 	r.start(cfg, nil)
 	r.start(cfg, nil)
-	waitFor(t, "not all delivered", 60*time.Second, func() bool { return r.countState(p.host, "delivered") == n })
+	waitFor(t, "not all delivered", 120*time.Second, func() bool { return r.countState(p.host, "delivered") == n })
 	if got := len(p.received()); got != n {
 		t.Errorf("peer got %d requests for %d deliveries", got, n)
 	}
