@@ -390,6 +390,24 @@ func TestDeadHostDoesNotDelayHealthy(t *testing.T) {
 			dead.host).Scan(&open)
 		return err == nil && open
 	})
+	// And once it half-opens, its probe (hanging) does not hold up the
+	// healthy host either: the dead host's backlog is not even a candidate
+	// while its one probe is out.
+	time.Sleep(cfg.Hosts.BreakerMaxCooldown)
+	for range n {
+		r.enqueue(healthy.target("/inbox"))
+	}
+	start = time.Now()
+	waitFor(t, "healthy deliveries held up by a probing breaker", 120*time.Second, func() bool {
+		return r.countState(healthy.host, "delivered") == 3*n
+	})
+	// Held up, they would take most of a timeout (the probe's); alone they
+	// take well under a second.
+	if probing := time.Since(start); probing >= cfg.Timeout/2 {
+		t.Errorf("beside a probing dead host the healthy host's deliveries took %v, half its timeout (%v) or more", probing, cfg.Timeout)
+	} else {
+		t.Logf("%d more beside the dead host's probe: %v", n, probing)
+	}
 }
 
 // TestRestartLosesNothing: deliveries a worker claimed when it crashed (its
