@@ -16,7 +16,7 @@ BIN ?= bin/thoughts
 TESTFLAGS ?=
 BENCHFLAGS ?=
 
-.PHONY: build run test migrate vet bench bench-social bench-events db fuzz
+.PHONY: build run test test-faults test-federation migrate vet bench bench-social bench-events bench-soak db fuzz
 
 ## build: compile the binary to bin/thoughts
 build:
@@ -34,12 +34,33 @@ run: db
 test: db
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
+## test-faults: the fault tests (service/faults/, build tag `faults`): real `thoughts` and nats-server processes and a
+##              throwaway PostgreSQL cluster of their own (never the development one), with nodes killed and
+##              restarted under load. FAULTS_LIKES sets the like bursts (default 10000). A few minutes.
+##              Needs the PostgreSQL server binaries, which `db` installs if missing.
+FAULTS_LIKES ?= 10000
+test-faults: db
+	FAULTS_LIKES=$(FAULTS_LIKES) $(GO) test -tags faults -count=1 -v -timeout 20m $(TESTFLAGS) ./service/faults/
+
+# THOUGHTS_FEDTEST=1 (the default) makes `make test` (and so .ci/run) include the federation
+# end-to-end tests of service/fedtest: two `thoughts serve` federating, and a Fedify peer (which
+# needs the npm registry the first time). THOUGHTS_FEDTEST=0 in the environment leaves them out.
+THOUGHTS_FEDTEST ?= 1
+export THOUGHTS_FEDTEST
+
+## test-federation: only the federation end-to-end tests (service/fedtest): two `thoughts serve`
+##                  federating over loopback, and interop with a Fedify peer (the first run
+##                  installs Node.js 22 and the peer's npm packages: scripts/fedify-peer.sh)
+test-federation: db
+	THOUGHTS_FEDTEST=1 $(GO) test -race -count=1 -timeout 20m -v $(TESTFLAGS) ./service/fedtest/
+
 ## fuzz: each fuzz target for FUZZTIME (default 10s), one after the other. Seed corpora live in
 ##       testdata/fuzz/ of each package (and run with every `go test`); a crasher found is written
 ##       there too: fix it and commit the input. Needs no database.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./app/events:FuzzUnmarshal ./app/domain:FuzzContent \
-	./ports/httpapi:FuzzDecodeJSON ./ports/httpapi:FuzzParsePage ./adapters/federation:FuzzVerify
+	./ports/httpapi:FuzzDecodeJSON ./ports/httpapi:FuzzParsePage ./adapters/federation:FuzzVerify \
+	./app/command:FuzzInboxActivity
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
@@ -70,3 +91,8 @@ bench-social: db
 ## bench-events: load benchmark of the event pipeline on both backends (bench/README.md; flags in BENCHFLAGS)
 bench-events: db
 	$(GO) run ./bench/events $(BENCHFLAGS)
+
+## bench-soak: 10 minutes of mixed load against built `thoughts api` + `thoughts router` processes: 5xx,
+##             notification lag, RSS, table sizes (bench/README.md; flags in BENCHFLAGS, e.g. -duration 1m)
+bench-soak: db
+	$(GO) run ./bench/soak $(BENCHFLAGS)

@@ -100,6 +100,9 @@ type Deps struct {
 	// serving HTTP needs them.
 	APIKeys  command.APIKeyUsage
 	Sessions command.SessionUsage
+	// Federation is what the inbox handler needs besides UoW; nil in a
+	// process that runs no federation handlers (benchmarks).
+	Federation *FederationDeps
 	// RemoteAccounts resolves name@host for the relationship commands and
 	// the API; nil: remote accounts are not found.
 	RemoteAccounts command.RemoteAccounts

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"time"
 
 	"github.com/thoughts-project/thoughts/app"
 	"github.com/thoughts-project/thoughts/app/command"
@@ -18,8 +19,19 @@ func Handlers(d app.Deps) []Handler {
 	hs := []Handler{
 		Bind("notifications", command.NotifyHandler{UoW: d.UoW, Clock: d.Clock}, DefaultPolicy()),
 	}
+	if d.Federation != nil {
+		hs = append(hs, Bind("inbox", app.InboxHandler(d.UoW, *d.Federation), InboxPolicy()))
+	}
 	hs = append(hs, federationHandlers(d)...)
 	return hs
+}
+
+// InboxPolicy retries received activities for about half an hour: applying
+// one may need other servers (a key, an actor, a Note or a thread's
+// parents), and a server that is briefly down should not lose us its
+// activities. Each attempt may wait for a fetch (30 s at most).
+func InboxPolicy() Policy {
+	return Policy{MaxRetries: 10, InitialInterval: time.Second, Multiplier: 2, MaxInterval: 5 * time.Minute, Timeout: 45 * time.Second}
 }
 
 // EventHandler is a use case of app that reacts to events: it declares the

@@ -127,6 +127,11 @@ type Config struct {
 	// Metrics, if set, receives Watermill's router metrics and the count of
 	// poisoned messages.
 	Metrics prometheus.Registerer
+	// Transient reports errors that say nothing about the message (a
+	// dependency is unavailable): a message failing with one is delivered
+	// again later instead of being poisoned. Nil: every error poisons once
+	// the retries are spent.
+	Transient func(error) bool
 }
 
 // Router runs the handlers.
@@ -184,8 +189,13 @@ func New(cfg Config) (*Router, error) {
 		&poisonPublisher{pub: cfg.PoisonPublisher, log: cfg.Logger, counter: poisoned},
 		PoisonTopic,
 		// A message abandoned because the router is closing is not poison:
-		// it is left unacked and delivered again.
-		func(err error) bool { return !errors.Is(err, context.Canceled) },
+		// it is left unacked and delivered again. Nor is one that failed
+		// because the database was unreachable: once its retries are spent
+		// it is handed back (nacked) and delivered again later, however long
+		// the outage lasts.
+		func(err error) bool {
+			return !errors.Is(err, context.Canceled) && (cfg.Transient == nil || !cfg.Transient(err))
+		},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create poison queue: %w", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/thoughts-project/thoughts/adapters/auth"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/ports/httpapi"
 )
 
@@ -56,8 +57,105 @@ type Config struct {
 	// per transaction; 0 is the backend's default. Not read from the
 	// environment: benchmarks set it to compare.
 	EventBatchSize int
+	// Retention is what the pruner of a processing process deletes, and how
+	// often (service/retention.go).
+	Retention Retention
+	// NATSStreams are the limits and replicas of the JetStream streams
+	// (NATS_STREAM_REPLICAS, NATS_STREAM_MAX_AGE, NATS_STREAM_MAX_BYTES).
+	NATSStreams NATSStreams
 	// Delivery tunes federation delivery (DELIVERY_*; see delivery.go).
 	Delivery DeliveryConfig
+}
+
+// Retention configures the pruner. Zero fields take the defaults; a negative
+// one turns that part off (the environment's "0").
+type Retention struct {
+	// Interval between pruning passes (RETENTION_INTERVAL, default 1m).
+	Interval time.Duration
+	// BatchSize is the most rows one DELETE removes (RETENTION_BATCH_SIZE,
+	// default 1000): each statement is a short transaction of its own.
+	BatchSize int
+	// NotificationsRead: read notifications are deleted this long after
+	// they were stored (NOTIFICATIONS_READ_RETENTION, default 30d).
+	NotificationsRead time.Duration
+	// Notifications: every notification, read or not, is deleted this long
+	// after it was stored (NOTIFICATIONS_RETENTION, default 365d).
+	Notifications time.Duration
+}
+
+// The retention defaults.
+const (
+	DefaultRetentionInterval      = time.Minute
+	DefaultRetentionBatchSize     = 1000
+	DefaultNotificationsRead      = 30 * 24 * time.Hour
+	DefaultNotificationsRetention = 365 * 24 * time.Hour
+)
+
+func (r Retention) interval() time.Duration { return orDefault(r.Interval, DefaultRetentionInterval) }
+
+func (r Retention) batchSize() int {
+	if r.BatchSize > 0 {
+		return r.BatchSize
+	}
+	return DefaultRetentionBatchSize
+}
+
+func (r Retention) notifications() postgres.NotificationRetention {
+	return postgres.NotificationRetention{
+		Read: orDefault(r.NotificationsRead, DefaultNotificationsRead),
+		All:  orDefault(r.Notifications, DefaultNotificationsRetention),
+	}
+}
+
+// NATSStreams are the JetStream stream settings. Zero fields take the
+// defaults; a negative limit means none (the environment's "0").
+type NATSStreams struct {
+	// Replicas of every stream (NATS_STREAM_REPLICAS, default 1; 3 on a
+	// three-node cluster survives the loss of one node).
+	Replicas int
+	// MaxAge: a message older than this is dropped, handled or not
+	// (NATS_STREAM_MAX_AGE, default 7d).
+	MaxAge time.Duration
+	// MaxBytes per stream (NATS_STREAM_MAX_BYTES, default 256MiB; a JetStream server
+	// reserves it for every stream it holds a replica of, out of its
+	// max_file_store). A full
+	// event stream refuses new messages: the forwarder stops relaying and
+	// events wait in the outbox (thoughts_outbox_lag_seconds rises) rather
+	// than older ones being dropped unhandled.
+	MaxBytes int64
+}
+
+// The stream defaults.
+const (
+	DefaultNATSStreamMaxAge   = 7 * 24 * time.Hour
+	DefaultNATSStreamMaxBytes = 256 << 20
+)
+
+func (n NATSStreams) replicas() int { return max(n.Replicas, 1) }
+
+func (n NATSStreams) maxAge() time.Duration {
+	return max(orDefault(n.MaxAge, DefaultNATSStreamMaxAge), 0)
+}
+
+func (n NATSStreams) maxBytes() int64 {
+	switch {
+	case n.MaxBytes == 0:
+		return DefaultNATSStreamMaxBytes
+	case n.MaxBytes < 0:
+		return -1
+	}
+	return n.MaxBytes
+}
+
+// orDefault is d, def when d is zero, and -1 when d is negative (off).
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return -1
+	}
+	return d
 }
 
 // DefaultMetricsAddr is METRICS_ADDR's default: loopback only, as
@@ -144,6 +242,44 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("PASSWORD_HASH_CONCURRENCY: %q is not a whole number from 1 to 256", v))
 		}
 	}
+	for _, d := range []struct {
+		name string
+		into *time.Duration
+	}{
+		{"RETENTION_INTERVAL", &c.Retention.Interval},
+		{"NOTIFICATIONS_READ_RETENTION", &c.Retention.NotificationsRead},
+		{"NOTIFICATIONS_RETENTION", &c.Retention.Notifications},
+		{"NATS_STREAM_MAX_AGE", &c.NATSStreams.MaxAge},
+	} {
+		if v := get(d.name, ""); v != "" {
+			if *d.into, err = parseDays(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30d, 12h or 90s (0 turns it off)", d.name, v))
+			} else if *d.into == 0 {
+				*d.into = -1
+			}
+		}
+	}
+	if d := c.NATSStreams.MaxAge; d > 0 && d < 2*time.Minute {
+		// The stream's de-duplication window (2 minutes) must fit in it.
+		errs = append(errs, fmt.Errorf("NATS_STREAM_MAX_AGE: %v is shorter than 2m, the de-duplication window", d))
+	}
+	if v := get("RETENTION_BATCH_SIZE", ""); v != "" {
+		if c.Retention.BatchSize, err = strconv.Atoi(v); err != nil || c.Retention.BatchSize < 1 || c.Retention.BatchSize > 100000 {
+			errs = append(errs, fmt.Errorf("RETENTION_BATCH_SIZE: %q is not a whole number from 1 to 100000", v))
+		}
+	}
+	if v := get("NATS_STREAM_REPLICAS", ""); v != "" {
+		if c.NATSStreams.Replicas, err = strconv.Atoi(v); err != nil || c.NATSStreams.Replicas < 1 || c.NATSStreams.Replicas > 5 {
+			errs = append(errs, fmt.Errorf("NATS_STREAM_REPLICAS: %q is not a whole number from 1 to 5", v))
+		}
+	}
+	if v := get("NATS_STREAM_MAX_BYTES", ""); v != "" {
+		if c.NATSStreams.MaxBytes, err = parseBytes(v); err != nil {
+			errs = append(errs, fmt.Errorf("NATS_STREAM_MAX_BYTES: %q is not a size such as 1GiB, 512MiB or 1000000 (0: no limit)", v))
+		} else if c.NATSStreams.MaxBytes == 0 {
+			c.NATSStreams.MaxBytes = -1
+		}
+	}
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)
 	}
@@ -152,6 +288,46 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseDays is time.ParseDuration that also takes whole days ("30d").
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, fmt.Errorf("bad number of days %q", n)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration %q", v)
+	}
+	return d, nil
+}
+
+// parseBytes reads a size: a number of bytes, or one with a unit (KB, MB,
+// GB, TB: powers of 1000; KiB, MiB, GiB, TiB: powers of 1024).
+func parseBytes(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+	}
+	mult := int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size %q", v)
+	}
+	return n * mult, nil
 }
 
 // Defaults of the event-processing settings; a Config built by hand (tests,

@@ -328,3 +328,51 @@ func TestEventProcessingSettings(t *testing.T) {
 		t.Error("a Config built by hand does not get the defaults")
 	}
 }
+
+// TestRetentionAndStreamSettings: the pruner's and the streams' settings,
+// their defaults (also for a Config built by hand), "0" turning a limit off,
+// and each bad value named.
+func TestRetentionAndStreamSettings(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(configEnv{}.lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	if c.Retention.interval() != time.Minute || c.Retention.batchSize() != 1000 ||
+		c.Retention.notifications().Read != 30*day || c.Retention.notifications().All != 365*day {
+		t.Errorf("retention defaults: %+v", c.Retention)
+	}
+	if c.NATSStreams.replicas() != 1 || c.NATSStreams.maxAge() != 7*day || c.NATSStreams.maxBytes() != 256<<20 {
+		t.Errorf("stream defaults: replicas %d, age %v, bytes %d", c.NATSStreams.replicas(), c.NATSStreams.maxAge(), c.NATSStreams.maxBytes())
+	}
+	c, err = LoadConfig(configEnv{
+		"RETENTION_INTERVAL": "30s", "RETENTION_BATCH_SIZE": "250", "NOTIFICATIONS_READ_RETENTION": "7d",
+		"NOTIFICATIONS_RETENTION": "0", "NATS_STREAM_REPLICAS": "3", "NATS_STREAM_MAX_AGE": "48h", "NATS_STREAM_MAX_BYTES": "512MiB",
+	}.lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retention.interval() != 30*time.Second || c.Retention.batchSize() != 250 ||
+		c.Retention.notifications().Read != 7*day || c.Retention.notifications().All > 0 {
+		t.Errorf("retention read as %+v", c.Retention)
+	}
+	if c.NATSStreams.replicas() != 3 || c.NATSStreams.maxAge() != 48*time.Hour || c.NATSStreams.maxBytes() != 512<<20 {
+		t.Errorf("streams read as %+v", c.NATSStreams)
+	}
+	c, err = LoadConfig(configEnv{"RETENTION_INTERVAL": "0", "NATS_STREAM_MAX_AGE": "0", "NATS_STREAM_MAX_BYTES": "0"}.lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retention.interval() > 0 || c.NATSStreams.maxAge() != 0 || c.NATSStreams.maxBytes() != -1 {
+		t.Errorf("0 does not turn off: interval %v, age %v, bytes %d", c.Retention.interval(), c.NATSStreams.maxAge(), c.NATSStreams.maxBytes())
+	}
+	for name, value := range map[string]string{
+		"RETENTION_INTERVAL": "often", "RETENTION_BATCH_SIZE": "0", "NOTIFICATIONS_READ_RETENTION": "-1d",
+		"NOTIFICATIONS_RETENTION": "1y", "NATS_STREAM_REPLICAS": "7", "NATS_STREAM_MAX_AGE": "1m", "NATS_STREAM_MAX_BYTES": "1 gigabyte",
+	} {
+		if _, err := LoadConfig(configEnv{name: value}.lookup); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: %v, want an error naming it", name, value, err)
+		}
+	}
+}

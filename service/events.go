@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
+	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/router"
 )
@@ -107,7 +108,12 @@ func OpenBroker(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxp
 		AckAsync:     !cfg.EventAckSync,
 		BatchSize:    cfg.EventBatchSize,
 		CloseTimeout: cfg.ShutdownTimeout,
-		Logger:       logger,
+		Streams: natsadapter.StreamOptions{
+			Replicas: cfg.NATSStreams.replicas(),
+			MaxAge:   cfg.NATSStreams.maxAge(),
+			MaxBytes: cfg.NATSStreams.maxBytes(),
+		},
+		Logger: logger,
 	})
 	if err != nil {
 		b.Close()
@@ -216,6 +222,7 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 		CloseTimeout:    cfg.ShutdownTimeout,
 		Logger:          logger,
 		Metrics:         reg,
+		Transient:       postgres.Unavailable,
 	})
 	if err != nil {
 		p.Stop()

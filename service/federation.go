@@ -49,6 +49,7 @@ type federationParts struct {
 	keys     *federation.RSAKeyGenerator
 	client   *federation.Client
 	app      app.Federation
+	deps     app.FederationDeps
 	cancel   context.CancelFunc
 	backfill sync.WaitGroup
 }
@@ -74,10 +75,11 @@ func (s *Service) federation() *federationParts {
 		},
 		WebFingerScheme: webFingerScheme(s.Config.PublicURL),
 	}
-	s.fed = &federationParts{keys: gen, client: client, app: app.NewFederation(app.FederationDeps{
+	deps := s.withInbox(app.FederationDeps{
 		Reads: postgres.NewReadModel(s.Pool), Keys: keys, Generator: gen,
 		RemoteActors: postgres.NewRemoteActors(s.Pool), Fetcher: fetcher,
-	})}
+	}, fetcher)
+	s.fed = &federationParts{keys: gen, client: client, deps: deps, app: app.NewFederation(deps)}
 	return s.fed
 }
 
@@ -96,6 +98,7 @@ func (s *Service) activityPub() (*activitypub.Server, error) {
 		App: s.App, Federation: s.federation().app, PublicURL: s.Config.PublicURL, Logger: s.Log,
 		Software:          activitypub.Software{Name: "thoughts", Version: version(), Repository: "https://github.com/thoughts-project/thoughts"},
 		OpenRegistrations: true,
+		Verifier:          s.signatureVerifier(), HostHealth: hostHealth{},
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/ports/httpapi"
 	"github.com/thoughts-project/thoughts/ports/metrics"
 )
@@ -34,10 +35,11 @@ func (s *Service) APIHandler() (http.Handler, error) {
 	}
 	api := httpapi.New(httpapi.Config{
 		App: s.App, Tokens: s.Tokens, Logger: s.Log, PublicURL: s.Config.PublicURL,
-		Ready:      readiness(s.Pool),
-		RateLimits: s.Config.RateLimits,
-		Routes:     []func(*mux.Router){httpMetrics.Routes, ap.Routes},
-		Middleware: []mux.MiddlewareFunc{httpMetrics.Middleware},
+		Ready:       readiness(s.Pool),
+		RateLimits:  s.Config.RateLimits,
+		Unavailable: postgres.Unavailable,
+		Routes:      []func(*mux.Router){httpMetrics.Routes, ap.Routes},
+		Middleware:  []mux.MiddlewareFunc{httpMetrics.Middleware},
 	})
 	// Revocations made by other processes reach this one's session cache
 	// through the database; Close stops the listener.
@@ -162,7 +164,7 @@ func readiness(pool *pgxpool.Pool) func(context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		if err := pool.Ping(ctx); err != nil {
-			return fmt.Errorf("database unreachable: %w", err)
+			return fmt.Errorf("%w: %w", domain.Errorf(domain.ErrUnavailable, "database unreachable"), err)
 		}
 		if migrated.Load() {
 			return nil
@@ -172,7 +174,7 @@ func readiness(pool *pgxpool.Pool) func(context.Context) error {
 			return err
 		}
 		if pending {
-			return errors.New("database migrations are pending; run `thoughts migrate`")
+			return domain.Errorf(domain.ErrUnavailable, "database migrations are pending; run `thoughts migrate`")
 		}
 		migrated.Store(true)
 		return nil

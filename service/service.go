@@ -199,14 +199,16 @@ func (s *Service) handlerDeps(ctx context.Context) (app.Deps, error) {
 		return app.Deps{}, err
 	}
 	// Event handlers need no password hasher or token issuer. The
-	// federation handler reads and enqueues on the handlers' pool.
-	return app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp), PublicURL: s.Config.PublicURL,
+	// federation handlers read and enqueue on the handlers' pool.
+	fed := s.federation().deps
+	return app.Deps{UoW: uow, Reads: postgres.NewReadModel(hp), Federation: &fed, PublicURL: s.Config.PublicURL,
 		OutboundStore: postgres.NewOutbound(hp), RemoteActors: s.federation().app.ResolveRemoteActor}, nil
 }
 
 // StartProcessing starts the outbox forwarder (NATS) and the router with the
-// service's handlers (Options.Processing), and returns once they run. They
-// run until Close; Done reports an unexpected stop.
+// service's handlers (Options.Processing), and the retention pruner
+// (retention.go), and returns once they run. They run until Close; Done
+// reports an unexpected stop.
 func (s *Service) StartProcessing(ctx context.Context) error {
 	if !s.opts.Processing {
 		return errors.New("service opened without Options.Processing")
@@ -219,6 +221,15 @@ func (s *Service) StartProcessing(ctx context.Context) error {
 		return err
 	}
 	s.processing = p
+	if s.Config.Retention.interval() > 0 {
+		pr, err := newPruner(s.Pool, s.Config.Retention, s.Log, s.Metrics)
+		if err != nil {
+			return err
+		}
+		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.listeners.Go(func() { pr.run(pctx) })
+		s.stopListeners = append(s.stopListeners, cancel)
+	}
 	return s.startDelivery(ctx)
 }
 

@@ -41,6 +41,25 @@ func fetchErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrFetch, fmt.Sprintf(format, args...))
 }
 
+// statusError is a response other than 200.
+type statusError struct {
+	iri  string
+	code int
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%v: GET %s: status %d", ErrFetch, e.iri, e.code)
+}
+func (e *statusError) Unwrap() error { return ErrFetch }
+
+// permanent: asking again will not help (a 4xx other than 408 and 429).
+func (e *statusError) permanent() bool {
+	return e.code >= 400 && e.code < 500 && e.code != 408 && e.code != 429
+}
+
+// errContentType: the response was not of a type asked for.
+var errContentType = errors.New("unexpected Content-Type")
+
 const acceptActivity = vocab.MediaTypeActivity + ", " + vocab.MediaTypeLD
 
 // getSigned GETs iri signed with the instance key and returns the body of
@@ -76,11 +95,11 @@ func (f *Fetcher) get(ctx context.Context, iri, accept string, signed bool, acce
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fetchErr("GET %s: status %d", iri, resp.StatusCode)
+		return nil, &statusError{iri: iri, code: resp.StatusCode}
 	}
 	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || !slices.Contains(accepted, mt) {
-		return nil, fetchErr("GET %s: Content-Type %q", iri, resp.Header.Get("Content-Type"))
+		return nil, fmt.Errorf("%w: GET %s: %w %q", ErrFetch, iri, errContentType, resp.Header.Get("Content-Type"))
 	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -115,6 +134,10 @@ type remoteKey struct {
 	Owner        string `json:"owner"`
 	PublicKeyPEM string `json:"publicKeyPem"`
 }
+
+// actorHTML sanitises actor summaries: they are shown as HTML. A policy is
+// built once and never changed, so sharing it is safe.
+var actorHTML = NewSanitizer()
 
 var actorTypes = []string{"Person", "Service", "Application", "Group", "Organization"}
 
@@ -158,7 +181,7 @@ func parseActor(iri string, body []byte) (domain.RemoteActor, error) {
 	}
 	a := domain.RemoteActor{
 		IRI: iri, Host: host, Username: doc.PreferredUsername, Type: doc.Type,
-		DisplayName: doc.Name, Summary: doc.Summary, URL: firstHref(doc.URL),
+		DisplayName: doc.Name, Summary: actorHTML.HTML(doc.Summary), URL: firstHref(doc.URL),
 		Inbox: doc.Inbox, Outbox: doc.Outbox, Followers: doc.Followers, Following: doc.Following,
 		Locked: doc.ManuallyApprovesFollowers, KeyID: key.ID, PublicKeyPEM: key.PublicKeyPEM,
 	}

@@ -70,9 +70,10 @@ func (rs *remoteServer) validActor(t *testing.T) map[string]any {
 	id := rs.URL + "/users/bob"
 	return map[string]any{
 		"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
-		"id":       id, "type": "Person", "preferredUsername": "bob", "name": "Bob", "summary": "<p>hi</p>",
-		"url":   map[string]any{"type": "Link", "href": rs.URL + "/@bob"},
-		"inbox": id + "/inbox", "outbox": id + "/outbox", "followers": id + "/followers", "following": id + "/following",
+		"id":       id, "type": "Person", "preferredUsername": "bob", "name": "Bob",
+		"summary": `<p onclick="x()">hi<script>alert(1)</script> <a href="javascript:alert(1)">x</a></p>`,
+		"url":     map[string]any{"type": "Link", "href": rs.URL + "/@bob"},
+		"inbox":   id + "/inbox", "outbox": id + "/outbox", "followers": id + "/followers", "following": id + "/following",
 		"manuallyApprovesFollowers": true,
 		"publicKey":                 map[string]any{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pem)},
 		"endpoints":                 map[string]any{"sharedInbox": rs.URL + "/inbox"},
@@ -132,6 +133,9 @@ func TestFetchActor(t *testing.T) {
 		a.Inbox != iri+"/inbox" || a.SharedInbox != rs.URL+"/inbox" || !a.Locked || a.KeyID != iri+"#main-key" ||
 		a.URL != rs.URL+"/@bob" || a.Handle() != "bob@"+host {
 		t.Errorf("actor %+v", a)
+	}
+	if a.Summary != "<p>hi x</p>" {
+		t.Errorf("summary not sanitised: %q", a.Summary)
 	}
 	if rs.sawUA != "Thoughts/test (+https://social.example)" || rs.refused != 0 {
 		t.Errorf("User-Agent %q, %d refused", rs.sawUA, rs.refused)

@@ -375,3 +375,62 @@ func TestRedactURL(t *testing.T) {
 		t.Errorf("redacted = %q", got)
 	}
 }
+
+// TestStreamLimits: streams get the configured age and size limits; a full
+// event stream refuses new messages (its publishers wait, the outbox keeps
+// the events) while the poison stream drops its oldest; changed limits are
+// applied to existing streams.
+func TestStreamLimits(t *testing.T) {
+	t.Parallel()
+	_, js := embedded(t)
+	ctx := context.Background()
+	opts := StreamOptions{MaxAge: time.Hour, MaxBytes: 4096}
+	if err := EnsureStream(ctx, js, "limits.events", UntilAcked, opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureStream(ctx, js, "limits.poison", Forever, opts); err != nil {
+		t.Fatal(err)
+	}
+	info := func(topic string) jetstream.StreamConfig {
+		s, err := js.Stream(ctx, StreamName(topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo().Config
+	}
+	if c := info("limits.events"); c.MaxAge != time.Hour || c.MaxBytes != 4096 || c.Discard != jetstream.DiscardNew {
+		t.Errorf("event stream: age %v, bytes %d, discard %v", c.MaxAge, c.MaxBytes, c.Discard)
+	}
+	if c := info("limits.poison"); c.MaxAge != time.Hour || c.MaxBytes != 4096 || c.Discard != jetstream.DiscardOld {
+		t.Errorf("poison stream: age %v, bytes %d, discard %v", c.MaxAge, c.MaxBytes, c.Discard)
+	}
+	// A consumer gives the interest stream a reason to keep messages.
+	if err := EnsureConsumer(ctx, js, "h", "limits.events", ConsumerOptions{AckWait: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(strings.Repeat("x", 1000))
+	var refused error
+	for i := range 10 {
+		if _, err := js.Publish(ctx, "limits.events", payload, jetstream.WithMsgID(uuid.NewString())); err != nil {
+			refused = err
+			if i < 2 {
+				t.Fatalf("message %d refused: %v", i, err)
+			}
+			break
+		}
+	}
+	if refused == nil {
+		t.Error("a full event stream accepted 10 KB over its 4 KiB limit")
+	}
+	for range 10 {
+		if _, err := js.Publish(ctx, "limits.poison", payload, jetstream.WithMsgID(uuid.NewString())); err != nil {
+			t.Fatalf("the full poison stream refused a message: %v", err)
+		}
+	}
+	if err := EnsureStream(ctx, js, "limits.events", UntilAcked, StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := info("limits.events"); c.MaxAge != 0 || c.MaxBytes != -1 {
+		t.Errorf("limits not lifted: age %v, bytes %d", c.MaxAge, c.MaxBytes)
+	}
+}

@@ -47,7 +47,19 @@ const (
 type StreamOptions struct {
 	// Replicas per stream on a cluster; 0 means 1.
 	Replicas int
+	// MaxAge drops messages older than this, handled or not; 0: no limit.
+	MaxAge time.Duration
+	// MaxBytes caps a stream's size; 0 or negative: no limit. A full event
+	// stream (UntilAcked) refuses new messages, so publishers wait (the
+	// outbox holds the events) instead of unhandled ones being dropped; the
+	// poison stream (Forever) drops its oldest.
+	MaxBytes int64
 }
+
+// dedupWindow is how long a stream remembers message IDs: a relay repeated
+// within it (a forwarder crashed after publishing, before recording it) is
+// dropped as a duplicate.
+const dedupWindow = 2 * time.Minute
 
 // ConsumerOptions configure every durable consumer and the subscriptions
 // bound to it. Subscriptions must repeat the consumer's settings exactly.
@@ -81,10 +93,20 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, topic string, ret
 		Retention:   jetstream.InterestPolicy,
 		Discard:     jetstream.DiscardOld,
 		Replicas:    max(opts.Replicas, 1),
-		Duplicates:  2 * time.Minute,
+		Duplicates:  dedupWindow,
+		MaxAge:      max(opts.MaxAge, 0),
+		MaxBytes:    -1,
+	}
+	if opts.MaxBytes > 0 {
+		cfg.MaxBytes = opts.MaxBytes
+		cfg.Discard = jetstream.DiscardNew
+	}
+	if cfg.MaxAge > 0 && cfg.MaxAge < cfg.Duplicates {
+		cfg.Duplicates = cfg.MaxAge
 	}
 	if retention == Forever {
 		cfg.Retention = jetstream.LimitsPolicy
+		cfg.Discard = jetstream.DiscardOld
 	}
 	err := retryConflict(ctx, func() error {
 		// Leave a stream that is already as wanted alone: an update, even a
@@ -108,7 +130,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, topic string, ret
 func sameStream(have, want jetstream.StreamConfig) bool {
 	return slices.Equal(have.Subjects, want.Subjects) && have.Retention == want.Retention && have.Storage == want.Storage &&
 		have.Discard == want.Discard && have.Replicas == want.Replicas && have.Duplicates == want.Duplicates &&
-		have.Description == want.Description
+		have.Description == want.Description && have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes
 }
 
 func sameConsumer(have, want jetstream.ConsumerConfig) bool {

@@ -40,6 +40,12 @@ func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
+	// A connection attempt to an unreachable host (packets dropped, not
+	// refused) would otherwise wait for the kernel's TCP timeout, minutes,
+	// holding the request that needed it.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns()
 	}

@@ -71,3 +71,6 @@ func (t *tx) Notifications() command.TxNotifications { return Notifications{db: 
 func (t *tx) Interactions() domain.InteractionRepository { return Interactions{db: t.ptx} }
 func (t *tx) Graph() domain.GraphRepository              { return Graph{db: t.ptx} }
 func (t *tx) Entities() domain.EntityRepository          { return Entities{db: t.ptx} }
+
+func (t *tx) Inbox() command.InboxRepository         { return Inbox{db: t.ptx} }
+func (t *tx) Federated() command.FederatedRepository { return Federated{db: t.ptx} }

@@ -40,15 +40,14 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- scrapeErrorDesc
 }
 
+// Collect reads each gauge with a deadline of its own: the poison queue's
+// size may wait for a NATS server that is down, and the lag, which matters
+// most then, must not be left without time. A gauge that could not be read
+// is left out of the scrape (and the error gauge set), never reported as 0.
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	var errs []error
-	if n, err := c.b.PoisonSize(ctx); err != nil {
-		errs = append(errs, err)
-	} else {
-		ch <- prometheus.MustNewConstMetric(poisonSizeDesc, prometheus.GaugeValue, float64(n))
-	}
+	lagCtx, cancelLag := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelLag()
 	lags := map[string][]string{}
 	if c.b.cfg.Backend == NATS {
 		lags[ForwarderConsumerGroup] = []string{outbox.ForwarderTopic}
@@ -59,15 +58,26 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for consumer, topics := range lags {
 		var worst float64
+		read := true
 		for _, t := range topics {
-			lag, err := c.b.lag(ctx, t, consumer)
+			lag, err := c.b.lag(lagCtx, t, consumer)
 			if err != nil {
 				errs = append(errs, err)
-				continue
+				read = false
+				break
 			}
 			worst = max(worst, lag)
 		}
-		ch <- prometheus.MustNewConstMetric(outboxLagDesc, prometheus.GaugeValue, worst, consumer)
+		if read {
+			ch <- prometheus.MustNewConstMetric(outboxLagDesc, prometheus.GaugeValue, worst, consumer)
+		}
+	}
+	poisonCtx, cancelPoison := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelPoison()
+	if n, err := c.b.PoisonSize(poisonCtx); err != nil {
+		errs = append(errs, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(poisonSizeDesc, prometheus.GaugeValue, float64(n))
 	}
 	failed := 0.0
 	if err := errors.Join(errs...); err != nil {

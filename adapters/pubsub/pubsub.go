@@ -82,7 +82,9 @@ type Config struct {
 	BatchSize int
 	// CloseTimeout bounds waiting for in-flight messages when closing.
 	CloseTimeout time.Duration
-	Logger       *slog.Logger
+	// Streams are the replicas and limits of the JetStream streams (NATS).
+	Streams natsadapter.StreamOptions
+	Logger  *slog.Logger
 }
 
 // Subscription is a handler, the topics it consumes and how its messages are
@@ -196,7 +198,7 @@ func (b *Backend) Provision(ctx context.Context, subs []Subscription) error {
 	}
 	switch b.cfg.Backend {
 	case NATS:
-		streams := natsadapter.StreamOptions{}
+		streams := b.cfg.Streams
 		for _, t := range topics {
 			if err := natsadapter.EnsureStream(ctx, b.js, t, natsadapter.UntilAcked, streams); err != nil {
 				return err
@@ -227,6 +229,16 @@ func (b *Backend) Provision(ctx context.Context, subs []Subscription) error {
 		for _, t := range append(topics, b.cfg.PoisonTopic) {
 			if err := init.SubscribeInitialize(t); err != nil {
 				return fmt.Errorf("create table for %s: %w", t, err)
+			}
+		}
+		// Each group's offsets row exists from now on (at the start of the
+		// table if new), so the pruner keeps every row a provisioned
+		// handler has not read, even before its first subscription.
+		for _, s := range subs {
+			for _, t := range s.Topics {
+				if err := b.createOffsets(ctx, s.Handler, t); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -316,4 +328,19 @@ func (b *Backend) sqlPublisher() (message.Publisher, error) {
 		return nil, fmt.Errorf("create Postgres publisher: %w", err)
 	}
 	return pub, nil
+}
+
+// createOffsets creates group's offsets row on topic, at the start of the
+// table, unless it exists.
+func (b *Backend) createOffsets(ctx context.Context, group, topic string) error {
+	qs, err := outbox.OffsetsAdapter().BeforeSubscribingQueries(wsql.BeforeSubscribingQueriesParams{Topic: topic, ConsumerGroup: group})
+	if err != nil {
+		return err
+	}
+	for _, q := range qs {
+		if _, err := b.cfg.Pool.Exec(ctx, q.Query, q.Args...); err != nil {
+			return fmt.Errorf("create %s offsets of %s: %w", topic, group, err)
+		}
+	}
+	return nil
 }

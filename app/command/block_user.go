@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -34,27 +35,9 @@ type BlockUserHandler struct {
 func (h BlockUserHandler) Handle(ctx context.Context, cmd BlockUser) (domain.Relationship, error) {
 	now := h.Clock()
 	rel, err := changeRelationshipWith(ctx, h.UoW, h.Remote, cmd.BlockerID, cmd.Username, func(ctx context.Context, tx Tx, target domain.User) error {
-		b, err := domain.NewBlock(newID(), cmd.BlockerID, target.ID, now)
-		if err != nil {
-			return err
-		}
-		g := tx.Graph()
-		added, err := g.AddBlock(ctx, b)
+		_, added, envs, err := addBlock(ctx, tx, cmd.BlockerID, target.ID, now)
 		if err != nil || !added {
 			return err
-		}
-		envs := []events.Envelope{events.New(ctx, cmd.BlockerID, events.UserBlocked{BlockerID: b.BlockerID, BlockedID: b.BlockedID}, now)}
-		for _, pair := range [][2]uuid.UUID{{b.BlockerID, b.BlockedID}, {b.BlockedID, b.BlockerID}} {
-			_, removed, err := g.RemoveFollow(ctx, pair[0], pair[1])
-			if err != nil {
-				return err
-			}
-			if removed {
-				envs = append(envs, events.New(ctx, cmd.BlockerID, events.Unfollowed{FollowerID: pair[0], FollowingID: pair[1]}, now))
-			}
-			if err := g.RemoveTopFriend(ctx, pair[0], pair[1]); err != nil {
-				return err
-			}
 		}
 		return tx.Publish(ctx, envs...)
 	})
@@ -62,4 +45,35 @@ func (h BlockUserHandler) Handle(ctx context.Context, cmd BlockUser) (domain.Rel
 		return domain.Relationship{}, fmt.Errorf("block %q: %w", cmd.Username, err)
 	}
 	return rel, nil
+}
+
+// addBlock stores blocker's block of blocked with its consequences (follows
+// and requests both ways removed, each off the other's top friends) and
+// returns the block's id and the events to append: UserBlocked, then one
+// Unfollowed per removed follow. A block that exists already is left alone
+// (added false, no events). The caller holds the pair's lock.
+func addBlock(ctx context.Context, tx Tx, blocker, blocked uuid.UUID, now time.Time) (uuid.UUID, bool, []events.Envelope, error) {
+	b, err := domain.NewBlock(newID(), blocker, blocked, now)
+	if err != nil {
+		return uuid.Nil, false, nil, err
+	}
+	g := tx.Graph()
+	added, err := g.AddBlock(ctx, b)
+	if err != nil || !added {
+		return uuid.Nil, false, nil, err
+	}
+	envs := []events.Envelope{events.New(ctx, blocker, events.UserBlocked{BlockerID: b.BlockerID, BlockedID: b.BlockedID}, now)}
+	for _, pair := range [][2]uuid.UUID{{b.BlockerID, b.BlockedID}, {b.BlockedID, b.BlockerID}} {
+		_, removed, err := g.RemoveFollow(ctx, pair[0], pair[1])
+		if err != nil {
+			return uuid.Nil, false, nil, err
+		}
+		if removed {
+			envs = append(envs, events.New(ctx, blocker, events.Unfollowed{FollowerID: pair[0], FollowingID: pair[1]}, now))
+		}
+		if err := g.RemoveTopFriend(ctx, pair[0], pair[1]); err != nil {
+			return uuid.Nil, false, nil, err
+		}
+	}
+	return b.ID, true, envs, nil
 }

@@ -2,6 +2,7 @@ package command_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -307,6 +308,12 @@ func (f fakeNotifications) Thought(_ context.Context, id uuid.UUID) (th domain.T
 		}
 	})
 	return th, err
+}
+
+// MentionedUserIDs serves remote thoughts only, which the fakes never hold;
+// asking it about one is a test's mistake.
+func (f fakeNotifications) MentionedUserIDs(context.Context, uuid.UUID) ([]uuid.UUID, error) {
+	return nil, errors.New("fake: no remote thoughts here")
 }
 
 func (f fakeNotifications) UserIDsByUsername(_ context.Context, usernames []string) (map[string]uuid.UUID, error) {

@@ -38,6 +38,9 @@ type TxNotifications interface {
 	// UserIDsByUsername resolves lowercase local usernames to user IDs;
 	// unknown names are left out.
 	UserIDsByUsername(ctx context.Context, usernames []string) (map[string]uuid.UUID, error)
+	// MentionedUserIDs lists the local users a thought mentions (as stored
+	// with it), in ID order.
+	MentionedUserIDs(ctx context.Context, thoughtID uuid.UUID) ([]uuid.UUID, error)
 	// MarkRead marks the recipient's notification read (a no-op if it already
 	// is); ErrNotFound if there is no such notification the recipient is shown.
 	MarkRead(ctx context.Context, recipientID, id uuid.UUID, at time.Time) error
@@ -187,21 +190,36 @@ func (h NotifyHandler) thoughtCreated(ctx context.Context, env events.Envelope, 
 			return err
 		}
 	}
-	names := domain.ParseMentions(t.Content)
-	if len(names) == 0 {
-		return nil
+	var mentioned []uuid.UUID
+	if t.Remote.IRI != "" {
+		// A remote Note's text names accounts of other servers as @name
+		// too: its mentions are the local accounts its Mention tags named,
+		// stored with it.
+		if mentioned, err = ns.MentionedUserIDs(ctx, t.ID); err != nil {
+			return err
+		}
+	} else {
+		names := domain.ParseMentions(t.Content)
+		if len(names) == 0 {
+			return nil
+		}
+		ids, err := ns.UserIDsByUsername(ctx, names)
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			if id, ok := ids[name]; ok {
+				mentioned = append(mentioned, id)
+			}
+		}
 	}
-	ids, err := ns.UserIDsByUsername(ctx, names)
-	if err != nil {
-		return err
-	}
-	// In the order of the content, so concurrent deliveries of this event
-	// insert in the same order and wait for each other instead of deadlocking.
-	for _, name := range names {
-		id, ok := ids[name]
+	// In a fixed order (the content's, or the IDs'), so concurrent
+	// deliveries of this event insert in the same order and wait for each
+	// other instead of deadlocking.
+	for _, id := range mentioned {
 		// The parent's author already has the reply: one notification
 		// per person per thought. (The author is skipped by notify.)
-		if !ok || id == parentAuthor {
+		if id == parentAuthor {
 			continue
 		}
 		if err := h.notify(ctx, ns, env, domain.NotificationMention, t.AuthorID, id, &t); err != nil {

@@ -33,6 +33,9 @@ type Tx interface {
 	Interactions() domain.InteractionRepository
 	Graph() domain.GraphRepository
 	Entities() domain.EntityRepository
+	// Inbox and Federated serve the inbox handler (inbox.go).
+	Inbox() InboxRepository
+	Federated() FederatedRepository
 	// Publish appends events to the outbox in this transaction.
 	Publish(ctx context.Context, envs ...events.Envelope) error
 }

@@ -27,6 +27,7 @@ var AllTopics = []string{
 	TopicLikeAdded, TopicLikeRemoved, TopicBoostAdded, TopicBoostRemoved,
 	TopicFollowRequested, TopicFollowAccepted, TopicFollowRejected, TopicUnfollowed,
 	TopicUserBlocked, TopicUserUnblocked, TopicUserDeleted,
+	TopicActivityReceived, TopicParentWanted,
 }
 
 func init() {
@@ -44,6 +45,8 @@ func init() {
 	register[UserBlocked]()
 	register[UserUnblocked]()
 	register[UserDeleted]()
+	register[ActivityReceived]()
+	register[ParentWanted]()
 }
 
 // ThoughtCreated: a user posted a thought (possibly a reply).

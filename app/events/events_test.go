@@ -31,6 +31,8 @@ func TestRoundTripEveryEvent(t *testing.T) {
 		events.UserBlocked{BlockerID: a, BlockedID: b},
 		events.UserUnblocked{BlockerID: a, BlockedID: b},
 		events.UserDeleted{UserID: a, Username: "alice"},
+		events.ActivityReceived{ID: a},
+		events.ParentWanted{ThoughtID: a, Depth: 3},
 	}
 	topics := map[string]string{}
 	for _, ev := range all {

@@ -34,6 +34,15 @@ type bench struct {
 	tagList []string
 	tagW    weighted
 	log     *slog.Logger
+	// floor is the base URL of the same-run floor (floor.go); empty: none.
+	floor string
+}
+
+// atFloor is b sending its requests to the floor instead of the API.
+func (b *bench) atFloor() *bench {
+	fb := *b
+	fb.base = b.floor
+	return &fb
 }
 
 func newBench(o options, base string, signer *auth.JWT, sessions map[uuid.UUID]uuid.UUID, fx fixtures, log *slog.Logger) (*bench, error) {
@@ -71,6 +80,28 @@ type Result struct {
 	Figure float64 `json:"figure"`
 	Pass   bool    `json:"pass"`
 	Note   string  `json:"note,omitempty"`
+	// Floor compares the run with the floor's run of the same kind of work
+	// in the same benchmark run; nil when there is none.
+	Floor *FloorCompare `json:"floor,omitempty"`
+}
+
+// FloorCompare is an API run's figures as multiples of the floor's: a
+// req/s ratio below 1 and latency ratios above 1 are what the API costs
+// beyond the minimal endpoint.
+type FloorCompare struct {
+	Run      string  `json:"run"`                 // the floor run compared with
+	RPSRatio float64 `json:"rps_ratio,omitempty"` // API req/s / floor req/s (closed loop only)
+	P50Ratio float64 `json:"p50_ratio"`           // API p50 / floor p50
+	P99Ratio float64 `json:"p99_ratio"`           // API p99 / floor p99
+}
+
+func compareFloor(api, floor Result) *FloorCompare {
+	ratio := func(a, f float64) float64 { return math.Round(a/max(f, 0.001)*100) / 100 }
+	c := &FloorCompare{Run: floor.Name, P50Ratio: ratio(api.P50ms, floor.P50ms), P99Ratio: ratio(api.P99ms, floor.P99ms)}
+	if api.Mode == "closed" {
+		c.RPSRatio = ratio(api.AchievedRPS, floor.AchievedRPS)
+	}
+	return c
 }
 
 func (b *bench) get(ctx context.Context, token, path string) (*http.Request, error) {
@@ -187,15 +218,31 @@ func (b *bench) selected(name string) bool {
 	return b.o.run == nil || b.o.run.MatchString(name)
 }
 
-func (b *bench) runAll(ctx context.Context) ([]Result, error) {
+// runs are the results of the API's runs and of the floor's.
+type runs struct {
+	api, floor []Result
+}
+
+func (b *bench) runAll(ctx context.Context) (runs, error) {
+	var out runs
 	if err := b.probe(ctx); err != nil {
-		return nil, err
+		return out, err
 	}
-	var results []Result
+	if b.floor != "" {
+		if err := b.atFloor().probeFloor(ctx); err != nil {
+			return out, err
+		}
+	}
 	add := func(r Result) {
-		results = append(results, r)
+		out.api = append(out.api, r)
 		b.log.Info("run done", "name", r.Name, "achieved_rps", r.AchievedRPS, "p50_ms", r.P50ms, "p99_ms", r.P99ms,
 			"max_ms", r.MaxMs, "errors", r.Errors, "pass", r.Pass)
+	}
+	addFloor := func(r Result) Result {
+		out.floor = append(out.floor, r)
+		b.log.Info("floor run done", "name", r.Name, "achieved_rps", r.AchievedRPS, "p50_ms", r.P50ms, "p99_ms", r.P99ms,
+			"max_ms", r.MaxMs, "errors", r.Errors)
+		return r
 	}
 	open := func(rate float64, mk request) Measurement {
 		return openLoop(ctx, b.client, rate, b.o.warmup, b.o.duration, http.StatusOK, mk)
@@ -212,6 +259,7 @@ func (b *bench) runAll(ctx context.Context) ([]Result, error) {
 		token string
 	}{{denseViewerName, b.dense}, {sparseViewerName, b.sparse}}
 	firstP99 := map[string]float64{}
+	var openFeeds []int // indexes in out.api of the open-loop feed runs, compared with the floor's open-loop feed
 	for _, v := range viewers {
 		name := "home feed, first page, " + v.name
 		if !b.selected(name) {
@@ -219,6 +267,7 @@ func (b *bench) runAll(ctx context.Context) ([]Result, error) {
 		}
 		m := open(b.o.feedRate, func(ctx context.Context, _, _ int) (*http.Request, error) { return b.get(ctx, v.token, feedPath(nil)) })
 		firstP99[v.name] = m.P99ms
+		openFeeds = append(openFeeds, len(out.api))
 		add(Result{Name: name, Mode: "open", OfferedRPS: b.o.feedRate, Measurement: m,
 			Target: "p99 <= 30 ms", Figure: m.P99ms, Pass: m.Errors == 0 && m.P99ms <= 30})
 	}
@@ -229,7 +278,7 @@ func (b *bench) runAll(ctx context.Context) ([]Result, error) {
 		}
 		cursor, seen, err := b.deepCursor(ctx, v.token)
 		if err != nil {
-			return results, fmt.Errorf("find a deep cursor for %s: %w", v.name, err)
+			return out, fmt.Errorf("find a deep cursor for %s: %w", v.name, err)
 		}
 		deep := []struct {
 			label  string
@@ -254,7 +303,19 @@ func (b *bench) runAll(ctx context.Context) ([]Result, error) {
 			} else {
 				r.Note += "; first page not measured (-run), no ratio"
 			}
+			openFeeds = append(openFeeds, len(out.api))
 			add(r)
+		}
+	}
+	if b.floor != "" && len(openFeeds) > 0 {
+		fb := b.atFloor()
+		m := openLoop(ctx, fb.client, b.o.feedRate, b.o.warmup, b.o.duration, http.StatusOK, func(ctx context.Context, _, i int) (*http.Request, error) {
+			return fb.get(ctx, fb.tokens[(i*7919)%len(fb.tokens)], "/api/v1/feed")
+		})
+		f := addFloor(Result{Name: "floor: feed (one indexed read)", Mode: "open", OfferedRPS: b.o.feedRate, Measurement: m,
+			Note: "20 newest public live thoughts and their authors' names; random users' tokens"})
+		for _, i := range openFeeds {
+			out.api[i].Floor = compareFloor(out.api[i], f)
 		}
 	}
 
@@ -265,20 +326,52 @@ func (b *bench) runAll(ctx context.Context) ([]Result, error) {
 		})
 		add(Result{Name: "search (type=thoughts)", Mode: "open", OfferedRPS: b.o.searchRate, Measurement: m,
 			Target: "p99 <= 50 ms", Figure: m.P99ms, Pass: m.Errors == 0 && m.P99ms <= 50,
-			Note: "q cycles through frequent words, rare words, frequent tags, rare tags"})
+			Note: "q cycles through frequent words, rare words, frequent tags, rare tags; no floor (not the same kind of work)"})
 	}
 
+	apiRuns := b.throughputRuns()
+	var floorRuns []throughputRun
+	if b.floor != "" {
+		floorRuns = b.atFloor().throughputRuns()
+	}
+	for i, t := range apiRuns {
+		if !b.selected(t.name) {
+			continue
+		}
+		m := closedLoop(ctx, b.client, b.o.concurrency, min(b.o.warmup, 2*time.Second), b.o.closed, t.want, t.mk)
+		r := Result{Name: t.name, Mode: "closed", Concurrency: b.o.concurrency, Measurement: m,
+			Target: t.target, Figure: m.AchievedRPS, Pass: m.Errors == 0 && m.AchievedRPS >= t.floor, Note: t.note}
+		if floorRuns != nil {
+			ft := floorRuns[i]
+			fm := closedLoop(ctx, b.client, b.o.concurrency, min(b.o.warmup, 2*time.Second), b.o.closed, ft.want, ft.mk)
+			f := addFloor(Result{Name: "floor: " + ft.floorName, Mode: "closed", Concurrency: b.o.concurrency, Measurement: fm, Note: ft.floorNote})
+			r.Floor = compareFloor(r, f)
+		}
+		add(r)
+	}
+	return out, nil
+}
+
+// throughputRun is one closed-loop run.
+type throughputRun struct {
+	name, target string
+	floor        float64 // the target's req/s
+	want         int
+	note         string
+	mk           request
+	// floorName and floorNote describe the floor's run of the same kind.
+	floorName, floorNote string
+}
+
+// throughputRuns are the closed-loop runs, sending to b.base. Each call has
+// its own random sources, seeded alike, so the API and the floor are sent
+// the same sequence of requests.
+func (b *bench) throughputRuns() []throughputRun {
 	rngs := make([]*rand.Rand, b.o.concurrency)
 	for w := range rngs {
 		rngs[w] = rand.New(rand.NewPCG(b.o.seed, uint64(1000+w)))
 	}
-	throughput := []struct {
-		name, target string
-		floor        float64
-		want         int
-		note         string
-		mk           request
-	}{
+	return []throughputRun{
 		// The feed before posting: the benchmark's posts come from uniformly
 		// random users, and at the head of the timeline they would turn
 		// most feeds into the per-source case of one following quiet accounts.
@@ -286,28 +379,48 @@ func (b *bench) runAll(ctx context.Context) ([]Result, error) {
 			func(ctx context.Context, w, _ int) (*http.Request, error) {
 				r := rngs[w]
 				return b.get(ctx, b.tokens[r.IntN(len(b.tokens))], "/api/v1/feed")
-			}},
+			},
+			"feed (one indexed read)", "20 newest public live thoughts and their authors' names"},
 		{"post a thought", ">= 1500 req/s", 1500, http.StatusCreated, "random users, 6-20 words, a third with a hashtag",
 			func(ctx context.Context, w, _ int) (*http.Request, error) {
 				r := rngs[w]
 				return b.post(ctx, b.tokens[r.IntN(len(b.tokens))], "/api/v1/thoughts", b.postBody(r))
-			}},
+			},
+			"post (one insert, committed)", "INSERT INTO thoughts, autocommit; same bodies"},
 		{"like", ">= 2000 req/s", 2000, http.StatusOK, "random user x random generated public thought: almost all new likes",
 			func(ctx context.Context, w, _ int) (*http.Request, error) {
 				r := rngs[w]
 				id := b.fx.publicIDs[r.IntN(len(b.fx.publicIDs))]
 				return b.post(ctx, b.tokens[r.IntN(len(b.tokens))], "/api/v1/thoughts/"+id.String()+"/like", nil)
-			}},
+			},
+			"like (one insert, committed)", "INSERT INTO likes ON CONFLICT DO NOTHING, autocommit (counter trigger as for the API)"},
 	}
-	for _, t := range throughput {
-		if !b.selected(t.name) {
-			continue
+}
+
+// probeFloor checks the floor answers the runs' requests.
+func (b *bench) probeFloor(ctx context.Context) error {
+	tok := b.tokens[len(b.tokens)-1]
+	for _, c := range []struct {
+		mk   func() (*http.Request, error)
+		want int
+	}{
+		{func() (*http.Request, error) { return b.get(ctx, tok, "/api/v1/feed") }, http.StatusOK},
+		{func() (*http.Request, error) {
+			return b.post(ctx, tok, "/api/v1/thoughts", []byte(`{"content":"floor probe","visibility":"public"}`))
+		}, http.StatusCreated},
+		{func() (*http.Request, error) {
+			return b.post(ctx, tok, "/api/v1/thoughts/"+b.fx.publicIDs[0].String()+"/like", nil)
+		}, http.StatusOK},
+	} {
+		req, err := c.mk()
+		if err != nil {
+			return err
 		}
-		m := closedLoop(ctx, b.client, b.o.concurrency, min(b.o.warmup, 2*time.Second), b.o.closed, t.want, t.mk)
-		add(Result{Name: t.name, Mode: "closed", Concurrency: b.o.concurrency, Measurement: m,
-			Target: t.target, Figure: m.AchievedRPS, Pass: m.Errors == 0 && m.AchievedRPS >= t.floor, Note: t.note})
+		if msg := do(b.client, req, c.want); msg != "" {
+			return fmt.Errorf("floor probe: %s", msg)
+		}
 	}
-	return results, nil
+	return nil
 }
 
 // postBody is a new thought of 6-20 words, a third of them with a hashtag.

@@ -52,6 +52,7 @@ type options struct {
 	backend         string
 	generateOnly    bool
 	run             *regexp.Regexp // runs to do; nil: all
+	floor           bool           // run the same-run floor (floor.go) next to the API
 }
 
 func main() {
@@ -69,12 +70,21 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 32, "workers of the throughput runs")
 	flag.StringVar(&o.backend, "events-backend", "postgres", "EVENTS_BACKEND of the API process (nats needs NATS_URL: `thoughts api` cannot embed NATS)")
 	flag.BoolVar(&o.generateOnly, "generate-only", false, "prepare the database and exit")
+	flag.BoolVar(&o.floor, "floor", true, "also measure the floor (a minimal net/http + pgx endpoint doing the same kind of work) and report the API's figures as ratios of it")
+	floorServe := flag.Bool("floor-serve", false, "internal: be the floor process (settings from BENCH_FLOOR_* variables)")
 	runPattern := flag.String("run", "", "only the runs whose name matches this regular expression (e.g. 'search|like'), for profiling")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *floorServe {
+		if err := serveFloor(ctx, log); err != nil {
+			log.Error("floor failed", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *runPattern != "" {
 		re, err := regexp.Compile(*runPattern)
 		if err != nil {
@@ -167,11 +177,20 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	if o.floor {
+		floor, err := startFloor(ctx, dsn, api.Secret, api.BaseURL, log)
+		if err != nil {
+			return err
+		}
+		defer floor.Stop()
+		b.floor = floor.BaseURL
+	}
 	rep := report{
 		StartedAt: began.UTC(), Host: hostInfo(pgVersion), Options: o.json(), Generation: mk.Stats,
 		GeneratedAt: mk.GeneratedAt, Reused: mk.reused,
 	}
-	rep.Results, err = b.runAll(ctx)
+	done, err := b.runAll(ctx)
+	rep.Results, rep.FloorResults = done.api, done.floor
 	rep.Host.LoadAfter = loadAvg()
 	rep.FinishedAt = time.Now().UTC()
 	if err != nil {

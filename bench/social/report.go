@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,6 +23,9 @@ type report struct {
 	Reused      bool           `json:"data_reused"`
 	Generation  GenStats       `json:"generation"`
 	Results     []Result       `json:"results"`
+	// FloorResults are the floor's runs (floor.go), in the order run; each
+	// API result's floor field names the one it is compared with.
+	FloorResults []Result `json:"floor_results,omitempty"`
 }
 
 type host struct {
@@ -56,7 +60,7 @@ func (o options) json() map[string]any {
 		"users": o.users, "thoughts": o.thoughts, "seed": o.seed, "reuse": o.reuse,
 		"open_loop_seconds": o.duration.Seconds(), "closed_loop_seconds": o.closed.Seconds(), "warmup_seconds": o.warmup.Seconds(),
 		"feed_rate": o.feedRate, "search_rate": o.searchRate, "concurrency": o.concurrency, "events_backend": o.backend,
-		"run": fmt.Sprint(o.run),
+		"run": fmt.Sprint(o.run), "floor": o.floor,
 	}
 }
 
@@ -84,7 +88,7 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "host: %d CPUs, %s, PostgreSQL %s; load average before %s, after %s\n\n",
 		r.Host.CPUs, r.Host.GoVersion, r.Host.Postgres, r.Host.LoadBefore, r.Host.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tload\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\ttarget\tmeasured\tresult\t")
+	fmt.Fprintln(tw, "scenario\tload\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\ttarget\tmeasured\tresult\tvs floor req/s\tp50\tp99\t")
 	for _, res := range r.Results {
 		load := fmt.Sprintf("%g/s open", res.OfferedRPS)
 		if res.Mode == "closed" {
@@ -104,11 +108,31 @@ func (r report) print(w io.Writer) {
 		if strings.Contains(res.Note, "no ratio") {
 			measured, result = "n/a", "n/a"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t%s\t\n", res.Name, load, res.AchievedRPS,
-			res.P50ms, res.P99ms, res.MaxMs, res.Errors, res.Target, measured, result)
+		vsRPS, vsP50, vsP99 := "-", "-", "-"
+		if f := res.Floor; f != nil {
+			if f.RPSRatio > 0 {
+				vsRPS = fmt.Sprintf("%.2fx", f.RPSRatio)
+			}
+			vsP50, vsP99 = fmt.Sprintf("%.2fx", f.P50Ratio), fmt.Sprintf("%.2fx", f.P99Ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", res.Name, load, res.AchievedRPS,
+			res.P50ms, res.P99ms, res.MaxMs, res.Errors, res.Target, measured, result, vsRPS, vsP50, vsP99)
 	}
 	tw.Flush()
-	for _, res := range r.Results {
+	if len(r.FloorResults) > 0 {
+		fmt.Fprintf(w, "\nfloor (minimal net/http + pgx, same pool settings, same database, same run):\n\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "floor run\tload\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\t")
+		for _, res := range r.FloorResults {
+			load := fmt.Sprintf("%g/s open", res.OfferedRPS)
+			if res.Mode == "closed" {
+				load = fmt.Sprintf("%d conc.", res.Concurrency)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t\n", res.Name, load, res.AchievedRPS, res.P50ms, res.P99ms, res.MaxMs, res.Errors)
+		}
+		tw.Flush()
+	}
+	for _, res := range append(slices.Clone(r.Results), r.FloorResults...) {
 		if len(res.ErrorSamples) > 0 {
 			fmt.Fprintf(w, "\n%s: errors, e.g. %s", res.Name, strings.Join(res.ErrorSamples, "; "))
 		}

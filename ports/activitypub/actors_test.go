@@ -131,6 +131,7 @@ func TestFederationRoutesAreOutsideTheClientAPI(t *testing.T) {
 		"/.well-known/webfinger", "/.well-known/host-meta", "/.well-known/nodeinfo", "/nodeinfo/2.1",
 		"/actor", "/actor/outbox", "/users/{username}", "/users/{username}/outbox", "/users/{username}/followers",
 		"/users/{username}/following", "/users/{username}/thoughts/{id}", "/users/{username}/thoughts/{id}/activity",
+		"/users/{username}/inbox", "/inbox",
 	} {
 		federationPaths[p] = true
 	}

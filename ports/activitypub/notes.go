@@ -1,6 +1,7 @@
 package activitypub
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
 	"time"
@@ -18,13 +19,20 @@ import (
 // other case is redirected to the canonical IRI.
 func (s *Server) loadNote(w http.ResponseWriter, r *http.Request, activity bool) (query.NoteView, bool) {
 	vars := mux.Vars(r)
-	w.Header().Set("Vary", "Accept")
+	w.Header().Set("Vary", "Accept, Signature, Signature-Input")
 	id, err := uuid.Parse(vars["id"])
 	if err != nil {
 		s.writeError(w, r, domain.Errorf(domain.ErrNotFound, "thought not found"))
 		return query.NoteView{}, false
 	}
-	v, err := s.fed.Note.Handle(r.Context(), vars["username"], id)
+	// Signatures are checked only when the thought is not for anyone:
+	// checking one may mean fetching the signer's key.
+	v, err := s.fed.NoteForHost.Handle(r.Context(), vars["username"], id, "")
+	if errors.Is(err, domain.ErrNotFound) {
+		if host := s.signerHost(r); host != "" {
+			v, err = s.fed.NoteForHost.Handle(r.Context(), vars["username"], id, host)
+		}
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return query.NoteView{}, false
@@ -49,8 +57,9 @@ func (s *Server) loadNote(w http.ResponseWriter, r *http.Request, activity bool)
 }
 
 // note serves a public or unlisted thought as a Note, or as a small HTML page
-// to a browser. Followers-only thoughts are 404 until signed fetches from
-// followers' servers are served; a deleted thought is a 410 Tombstone.
+// to a browser. A followers-only thought is served only to a signed fetch by
+// a server one of whose accounts follows the author (404 to anyone else); a
+// deleted thought is a 410 Tombstone.
 func (s *Server) note(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.loadNote(w, r, false)
 	if !ok {

@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/thoughts-project/thoughts/app"
+	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/vocab"
 )
@@ -45,6 +46,11 @@ type Config struct {
 	Logger            *slog.Logger
 	// Clock is the time NodeInfo's cache runs on; nil is the system clock.
 	Clock func() time.Time
+	// Verifier checks the signatures of inbox deliveries and signed
+	// fetches; without one the inboxes refuse everything (401).
+	Verifier RequestVerifier
+	// HostHealth hears of every host that sent a validly signed delivery.
+	HostHealth command.HostHealth
 }
 
 // Server serves the ActivityPub routes.
@@ -57,6 +63,8 @@ type Server struct {
 	openReg  bool
 	log      *slog.Logger
 	clock    func() time.Time
+	verifier RequestVerifier
+	health   command.HostHealth
 
 	instanceMu  sync.Mutex
 	instanceKey string // the instance actor's public key, once loaded
@@ -84,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 	return &Server{
 		app: cfg.App, fed: cfg.Federation, iris: vocab.IRIs{Base: strings.TrimRight(cfg.PublicURL, "/")},
 		public: u, software: cfg.Software, openReg: cfg.OpenRegistrations, log: cfg.Logger, clock: cfg.Clock,
+		verifier: cfg.Verifier, health: cfg.HostHealth,
 	}, nil
 }
 
@@ -106,6 +115,8 @@ func (s *Server) Routes(r *mux.Router) {
 	get("/users/{username}/following", s.following)
 	get("/users/{username}/thoughts/{id}", s.note)
 	get("/users/{username}/thoughts/{id}/activity", s.noteActivity)
+	r.HandleFunc("/users/{username}/inbox", s.inbox).Methods(http.MethodPost)
+	r.HandleFunc("/inbox", s.inbox).Methods(http.MethodPost)
 }
 
 // wantsActivity reports whether the client asked for an ActivityStreams

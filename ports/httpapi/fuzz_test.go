@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -15,71 +20,79 @@ import (
 	"github.com/thoughts-project/thoughts/app/domain"
 )
 
-// writeBodies are the request bodies of the write endpoints, as their
-// handlers declare them (keep in step with handlers_*.go).
+// writeBodies are the request bodies of the write endpoints: the types the
+// handlers decode (TestRequestBodiesAreFuzzed checks that none is missing).
 func writeBodies() map[string]func() any {
 	return map[string]func() any{
-		"register": func() any {
-			return &struct {
-				Username string `json:"username"`
-				Email    string `json:"email"`
-				Password string `json:"password"`
-			}{}
-		},
-		"login": func() any {
-			return &struct {
-				Login    string `json:"login"`
-				Username string `json:"username"`
-				Email    string `json:"email"`
-				Password string `json:"password"`
-			}{}
-		},
-		"patch me": func() any {
-			return &struct {
-				DisplayName *string `json:"display_name"`
-				Bio         *string `json:"bio"`
-				Locked      *bool   `json:"locked"`
-			}{}
-		},
-		"api key": func() any {
-			return &struct {
-				Name   string    `json:"name"`
-				Scopes *[]string `json:"scopes"`
-			}{}
-		},
-		"password": func() any {
-			return &struct {
-				CurrentPassword string `json:"current_password"`
-				NewPassword     string `json:"new_password"`
-				KeepAPIKeys     bool   `json:"keep_api_keys"`
-			}{}
-		},
-		"delete me": func() any {
-			return &struct {
-				Password string `json:"password"`
-			}{}
-		},
-		"top friends": func() any {
-			return &struct {
-				Usernames *[]string `json:"usernames"`
-			}{}
-		},
-		"post thought": func() any {
-			return &struct {
-				Content        string  `json:"content"`
-				ContentWarning string  `json:"content_warning"`
-				Sensitive      bool    `json:"sensitive"`
-				Visibility     string  `json:"visibility"`
-				InReplyToID    *string `json:"in_reply_to_id"`
-			}{}
-		},
-		"edit thought": func() any {
-			return &struct {
-				Content        *string `json:"content"`
-				ContentWarning *string `json:"content_warning"`
-				Sensitive      *bool   `json:"sensitive"`
-			}{}
-		},
+		"registerRequest":       func() any { return new(registerRequest) },
+		"loginRequest":          func() any { return new(loginRequest) },
+		"patchMeRequest":        func() any { return new(patchMeRequest) },
+		"createAPIKeyRequest":   func() any { return new(createAPIKeyRequest) },
+		"changePasswordRequest": func() any { return new(changePasswordRequest) },
+		"deleteMeRequest":       func() any { return new(deleteMeRequest) },
+		"topFriendsRequest":     func() any { return new(topFriendsRequest) },
+		"postThoughtRequest":    func() any { return new(postThoughtRequest) },
+		"editThoughtRequest":    func() any { return new(editThoughtRequest) },
+	}
+}
+
+// TestRequestBodiesAreFuzzed reads the package's source: every value passed
+// to decodeJSON is a variable of a named type that writeBodies lists, so the
+// fuzz target covers each body a handler decodes, and a new endpoint with an
+// anonymous or unlisted body fails here.
+func TestRequestBodiesAreFuzzed(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := writeBodies()
+	calls := 0
+	for _, pkg := range pkgs {
+		for _, file := range pkg.Files {
+			// The declared type of each local variable, by name, per function.
+			ast.Inspect(file, func(n ast.Node) bool {
+				fn, ok := n.(*ast.FuncDecl)
+				if !ok || fn.Body == nil {
+					return true
+				}
+				declared := map[string]ast.Expr{}
+				ast.Inspect(fn.Body, func(n ast.Node) bool {
+					switch n := n.(type) {
+					case *ast.ValueSpec:
+						for _, name := range n.Names {
+							declared[name.Name] = n.Type
+						}
+					case *ast.CallExpr:
+						if id, ok := n.Fun.(*ast.Ident); !ok || id.Name != "decodeJSON" || len(n.Args) != 2 {
+							return true
+						}
+						calls++
+						pos := fset.Position(n.Pos())
+						u, ok := n.Args[1].(*ast.UnaryExpr)
+						if !ok || u.Op != token.AND {
+							t.Errorf("%s: decodeJSON into %s: want &variable of a named request type", pos, types.ExprString(n.Args[1]))
+							return true
+						}
+						v, ok := u.X.(*ast.Ident)
+						typ := declared[v.Name]
+						tid, named := typ.(*ast.Ident)
+						if !ok || !named {
+							t.Errorf("%s: decodeJSON into %s of type %s: want a named request type listed in writeBodies", pos, types.ExprString(u.X), types.ExprString(typ))
+							return true
+						}
+						if _, fuzzed := bodies[tid.Name]; !fuzzed {
+							t.Errorf("%s: %s is decoded but not in writeBodies (FuzzDecodeJSON)", pos, tid.Name)
+						}
+					}
+					return true
+				})
+				return false
+			})
+		}
+	}
+	if calls < len(bodies) {
+		t.Errorf("found %d decodeJSON calls for %d fuzzed bodies: the source scan is broken", calls, len(bodies))
 	}
 }
 

@@ -24,11 +24,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.limited(w, r, limitKey{s.limits.registerIP, s.clientKey(r)}); !ok {
 		return
 	}
-	var req struct {
-		Username string `json:"username"`
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var req registerRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -45,14 +41,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Login    string `json:"login"`
-		Username string `json:"username"`
-		// Email is kept so that a client signing in by address is told why
-		// that fails (a 422 on login) rather than "unknown field".
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var req loginRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -84,11 +73,7 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		DisplayName *string `json:"display_name"`
-		Bio         *string `json:"bio"`
-		Locked      *bool   `json:"locked"`
-	}
+	var req patchMeRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -137,10 +122,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Name   string    `json:"name"`
-		Scopes *[]string `json:"scopes"`
-	}
+	var req createAPIKeyRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -66,11 +66,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, id uuid.UUID
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		CurrentPassword string `json:"current_password"`
-		NewPassword     string `json:"new_password"`
-		KeepAPIKeys     bool   `json:"keep_api_keys"`
-	}
+	var req changePasswordRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -85,9 +81,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Password string `json:"password"`
-	}
+	var req deleteMeRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -171,9 +171,7 @@ func (s *Server) getTopFriends(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putTopFriends(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Usernames *[]string `json:"usernames"`
-	}
+	var req topFriendsRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -12,13 +12,7 @@ import (
 )
 
 func (s *Server) postThought(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Content        string  `json:"content"`
-		ContentWarning string  `json:"content_warning"`
-		Sensitive      bool    `json:"sensitive"`
-		Visibility     string  `json:"visibility"`
-		InReplyToID    *string `json:"in_reply_to_id"`
-	}
+	var req postThoughtRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -73,11 +67,7 @@ func (s *Server) editThought(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	var req struct {
-		Content        *string `json:"content"`
-		ContentWarning *string `json:"content_warning"`
-		Sensitive      *bool   `json:"sensitive"`
-	}
+	var req editThoughtRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, s.log, err)
 		return

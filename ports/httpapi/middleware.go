@@ -30,7 +30,7 @@ func (s *Server) withCorrelationID(next http.Handler) http.Handler {
 			id = uuid.Must(uuid.NewV7()).String()
 		}
 		w.Header().Set(correlationHeader, id)
-		next.ServeHTTP(w, r.WithContext(events.WithCorrelationID(r.Context(), id)))
+		next.ServeHTTP(w, r.WithContext(withUnavailable(events.WithCorrelationID(r.Context(), id), s.unavailable)))
 	})
 }
 

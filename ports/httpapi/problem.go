@@ -94,6 +94,13 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		// piling onto a queue.
 		w.Header().Set("Retry-After", "1")
 		p = newProblem(http.StatusServiceUnavailable, ProblemUnavailable, cmp.Or(detail, "busy; retry shortly"))
+	case unavailable(r.Context(), err):
+		// A dependency (the database) is down or restarting: the same
+		// request may work in a moment. Answered as soon as the failure is
+		// known, without its internals.
+		logger.WarnContext(r.Context(), "request failed: dependency unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
+		w.Header().Set("Retry-After", "2")
+		p = newProblem(http.StatusServiceUnavailable, ProblemUnavailable, "temporarily unavailable; retry shortly")
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		p = newProblem(499, ProblemBadRequest, "client closed request")
@@ -103,4 +110,21 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		p = newProblem(http.StatusInternalServerError, ProblemInternal, "internal error; quote the correlation ID to the operator")
 	}
 	writeProblem(w, r, p)
+}
+
+type unavailableKey struct{}
+
+// withUnavailable puts the API's Config.Unavailable into ctx, for writeError.
+func withUnavailable(ctx context.Context, f func(error) bool) context.Context {
+	if f == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, unavailableKey{}, f)
+}
+
+// unavailable reports whether err means a dependency is unavailable, by the
+// request's Config.Unavailable.
+func unavailable(ctx context.Context, err error) bool {
+	f, _ := ctx.Value(unavailableKey{}).(func(error) bool)
+	return f != nil && f(err)
 }

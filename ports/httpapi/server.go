@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/thoughts-project/thoughts/app"
+	"github.com/thoughts-project/thoughts/app/domain"
 )
 
 // TokenVerifier checks an access token's signature, expiry and claims and
@@ -39,6 +41,10 @@ type Config struct {
 	// RateLimits limits sign-in, registration and writes; the zero value
 	// means DefaultRateLimits.
 	RateLimits RateLimits
+	// Unavailable reports errors meaning a dependency (the database) is
+	// unreachable or restarting: they are answered 503 with Retry-After,
+	// without internals, instead of 500. Nil: none is.
+	Unavailable func(error) bool
 }
 
 // Server holds the API's handlers.
@@ -52,6 +58,8 @@ type Server struct {
 	sessions *sessionCache // see session_cache.go
 	limits   *limiters     // see ratelimit.go
 	access   map[string]Access
+	// unavailable is Config.Unavailable.
+	unavailable func(error) bool
 }
 
 // API is the HTTP handler of the whole API.
@@ -135,7 +143,8 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready,
-		sessions: newSessionCache(), limits: newLimiters(cfg.RateLimits), access: map[string]Access{}}
+		sessions: newSessionCache(), limits: newLimiters(cfg.RateLimits), access: map[string]Access{},
+		unavailable: cfg.Unavailable}
 	r := mux.NewRouter()
 	s.router = r
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
@@ -269,7 +278,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.ready != nil {
 		if err := s.ready(r.Context()); err != nil {
 			s.log.WarnContext(r.Context(), "not ready", "err", err)
-			writeProblem(w, r, newProblem(http.StatusServiceUnavailable, ProblemUnavailable, err.Error()))
+			// The detail is the client-safe one the check gave, if any: the
+			// error itself may name hosts, users and databases.
+			detail := "not ready"
+			var derr *domain.DetailedError
+			if errors.As(err, &derr) {
+				detail = derr.Detail
+			}
+			w.Header().Set("Retry-After", "2")
+			writeProblem(w, r, newProblem(http.StatusServiceUnavailable, ProblemUnavailable, detail))
 			return
 		}
 	}
