@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/federation"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
@@ -106,6 +107,7 @@ func (s *Service) withFederation(d app.Deps) app.Deps {
 // deliveryParts are the running delivery worker and its wake-up listener.
 type deliveryParts struct {
 	deliverer *federation.Deliverer
+	pool      *pgxpool.Pool
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 }
@@ -122,8 +124,19 @@ func (s *Service) startDelivery(ctx context.Context) error {
 		return fmt.Errorf("delivery metrics: %w", err)
 	}
 	c := s.Config.Delivery
+	// The worker's own pool, committing without waiting for the WAL flush:
+	// a record lost in a crash only means the delivery is attempted again
+	// (at least once; receivers de-duplicate by activity id), and waiting
+	// for a flush per attempt would bound deliveries by the disk.
+	pcfg := s.Pool.Config()
+	pcfg.MaxConns, pcfg.MinConns = int32(max(c.Concurrency, 16)/2+2), 0
+	pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("create delivery pool: %w", err)
+	}
 	d := &federation.Deliverer{
-		Queue:  postgres.NewDeliveries(s.Pool),
+		Queue:  postgres.NewDeliveries(pool),
 		Client: s.federation().client,
 		Keys:   s.signingKeys(),
 		Config: federation.DelivererConfig{Concurrency: c.Concurrency, PerHost: c.PerHost, Timeout: c.Timeout,
@@ -131,7 +144,7 @@ func (s *Service) startDelivery(ctx context.Context) error {
 		Logger:  s.Log.With("component", "delivery"),
 		Observe: m.Observe,
 	}
-	p := &deliveryParts{deliverer: d}
+	p := &deliveryParts{deliverer: d, pool: pool}
 	ctx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	ready := make(chan struct{})
 	p.wg.Go(func() { s.listenForDeliveries(ctx, d, ready) })
@@ -158,6 +171,7 @@ func (s *Service) stopDelivery() {
 	}
 	s.delivery.cancel()
 	s.delivery.wg.Wait()
+	s.delivery.pool.Close()
 	s.delivery = nil
 }
 

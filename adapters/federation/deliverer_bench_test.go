@@ -60,4 +60,3 @@ func BenchmarkDelivery(b *testing.B) {
 		})
 	}
 }
-

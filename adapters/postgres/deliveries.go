@@ -49,7 +49,12 @@ func (q Deliveries) Claim(ctx context.Context, r command.ClaimRequest) ([]comman
 				AND (d.leased_until IS NULL OR d.leased_until < $3)
 				AND NOT EXISTS (SELECT 1 FROM federation_hosts h WHERE h.host = d.host
 					AND (h.state = 'unavailable' OR h.open_until > $3))
-				AND d.host NOT IN (SELECT host FROM busy WHERE n >= $4)
+				-- a host with no room left (its cap: PerHost, or 1 while its
+				-- breaker has tripped) is not a candidate: its backlog must
+				-- not fill the window and starve other hosts
+				AND NOT EXISTS (SELECT 1 FROM busy b LEFT JOIN federation_hosts h ON h.host = b.host
+					WHERE b.host = d.host
+						AND b.n >= CASE WHEN coalesce(h.consecutive_failures, 0) >= $6 THEN 1 ELSE $4 END)
 			ORDER BY d.next_attempt_at
 			LIMIT $5 * 4
 			FOR UPDATE OF d SKIP LOCKED

@@ -94,12 +94,12 @@ func TestHostPolicyCooldown(t *testing.T) {
 func TestParseRemoteMentions(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string][]string{
-		"hi @bob@remote.example!":                    {"bob@remote.example"},
+		"hi @bob@remote.example!":                      {"bob@remote.example"},
 		"@Bob@Remote.Example. and @bob@remote.example": {"Bob@remote.example"},
-		"@alice local, mail bob@example.com":         nil,
-		"port @eve@127.0.0.1:8080, ok":               {"eve@127.0.0.1:8080"},
-		"@a.b-c@x.y @nohost@ @x@localhost":           {"a.b-c@x.y"},
-		"url https://x.example/@bob@y.example":       nil,
+		"@alice local, mail bob@example.com":           nil,
+		"port @eve@127.0.0.1:8080, ok":                 {"eve@127.0.0.1:8080"},
+		"@a.b-c@x.y @nohost@ @x@localhost":             {"a.b-c@x.y"},
+		"url https://x.example/@bob@y.example":         nil,
 	} {
 		if got := domain.ParseRemoteMentions(in); !slices.Equal(got, want) {
 			t.Errorf("ParseRemoteMentions(%q) = %v, want %v", in, got, want)

@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,6 +55,38 @@ func TestRequestsCountedByRouteTemplate(t *testing.T) {
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+type fakeStats struct{}
+
+func (fakeStats) HostCounts(context.Context) (map[string]int, error) {
+	return map[string]int{"available": 3, "open": 1, "unavailable": 2}, nil
+}
+func (fakeStats) PendingCount(context.Context) (int, error) { return 7, nil }
+
+func TestDeliveryMetrics(t *testing.T) {
+	t.Parallel()
+	reg := metrics.NewRegistry()
+	d, err := metrics.NewDelivery(reg, fakeStats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Observe("delivered")
+	d.Observe("delivered")
+	d.Observe("failed")
+	rec := httptest.NewRecorder()
+	metrics.Handler(reg).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`thoughts_federation_deliveries_total{outcome="delivered"} 2`, `thoughts_federation_deliveries_total{outcome="failed"} 1`,
+		`thoughts_federation_deliveries_total{outcome="retry"} 0`,
+		`thoughts_federation_hosts{state="open"} 1`, `thoughts_federation_hosts{state="unavailable"} 2`,
+		`thoughts_federation_deliveries_pending 7`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
 		}
 	}
 }
