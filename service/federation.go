@@ -98,7 +98,7 @@ func (s *Service) activityPub() (*activitypub.Server, error) {
 		App: s.App, Federation: s.federation().app, PublicURL: s.Config.PublicURL, Logger: s.Log,
 		Software:          activitypub.Software{Name: "thoughts", Version: version(), Repository: "https://github.com/thoughts-project/thoughts"},
 		OpenRegistrations: true,
-		Verifier:          s.signatureVerifier(), HostHealth: hostHealth{},
+		Verifier:          s.signatureVerifier(), HostHealth: postgres.NewDeliveries(s.Pool),
 	})
 }
 

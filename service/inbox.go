@@ -92,11 +92,3 @@ func (k *remoteKeys) mayRefresh(keyID string) bool {
 	k.refreshed[keyID] = now
 	return true
 }
-
-// hostHealth is what the inbox tells delivery about hosts: nothing yet
-// (delivery's registry of hosts takes its place when it is merged).
-type hostHealth struct{}
-
-func (hostHealth) MarkAlive(context.Context, string) error { return nil }
-
-var _ command.HostHealth = hostHealth{}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -217,5 +218,38 @@ func TestInboxFollows(t *testing.T) {
 	}
 	if n := r.count(`SELECT count(*) FROM follows WHERE follower_id = $1`, uuidOf(t, dave.id)); n != 0 {
 		t.Errorf("the Reject left dave's request")
+	}
+}
+
+// TestInboxRevivesAnUnavailableHost: a host delivery gave up on (failures on
+// seven days) becomes available again when it sends a valid signed request;
+// an unsigned one changes nothing.
+func TestInboxRevivesAnUnavailableHost(t *testing.T) {
+	t.Parallel()
+	r := newInboxRig(t)
+	r.register("alice")
+	bob := r.rs.actor("bob", 0)
+	host := strings.TrimPrefix(r.rs.URL, "http://")
+	if _, err := r.s.Pool.Exec(context.Background(), `INSERT INTO federation_hosts
+		(host, state, consecutive_failures, failure_days, unavailable_since, open_until)
+		VALUES ($1, 'unavailable', 40, 7, now(), now() + interval '1 hour')`, host); err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		return fmt.Sprint(r.count(`SELECT CASE WHEN state = 'available' AND consecutive_failures = 0 AND open_until IS NULL
+			THEN 1 ELSE 0 END FROM federation_hosts WHERE host = $1`, host))
+	}
+	follow := map[string]any{"id": r.id("follows"), "type": "Follow", "actor": r.rs.iri("bob"), "object": r.base + "/users/alice"}
+	if code, body := r.deliver(delivery{signer: bob, unsign: true}, follow); code != http.StatusUnauthorized {
+		t.Fatalf("unsigned: %d %s", code, body)
+	}
+	if state() != "0" {
+		t.Fatal("an unsigned request revived the host")
+	}
+	if code, body := r.deliver(delivery{signer: bob}, follow); code != http.StatusAccepted {
+		t.Fatalf("signed: %d %s", code, body)
+	}
+	if state() != "1" {
+		t.Error("a valid signed request did not make the host available again")
 	}
 }
