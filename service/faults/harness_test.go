@@ -493,8 +493,18 @@ func metric(url, series string) (float64, error) {
 	return 0, fmt.Errorf("%s has no %s", url, series)
 }
 
-// handled is how many messages handler (a Watermill handler name:
-// "events_forwarder", "notifications:likes.added") has handled successfully
+// relayed is how many events the outbox forwarder of the process serving
+// metricsURL has relayed to the broker; -1 if it could not be read.
+func relayed(metricsURL string) float64 {
+	v, err := metric(metricsURL, "thoughts_forwarder_relayed_total")
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// handled is how many messages handler (a Watermill handler name such as
+// "notifications:likes.added") has handled successfully
 // in the process serving metricsURL; -1 if it could not be read.
 func handled(metricsURL, handler string) float64 {
 	v, err := metric(metricsURL, fmt.Sprintf(`handler_execution_time_seconds_count{handler_name=%q,success="true"}`, handler))

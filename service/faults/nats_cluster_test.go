@@ -53,7 +53,7 @@ func TestJetStreamClusterFaults(t *testing.T) {
 			nodes[2].kill()
 			at("nats3 SIGKILLed")
 		case int64(n * 2 / 5):
-			relayed2, liked2 := handled(r2.metrics, "events_forwarder"), handled(r2.metrics, "notifications:likes.added")
+			relayed2, liked2 := relayed(r2.metrics), handled(r2.metrics, "notifications:likes.added")
 			liked1 := handled(r1.metrics, "notifications:likes.added")
 			r2.kill()
 			at("router2 SIGKILLed")
