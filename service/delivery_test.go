@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/thoughts-project/thoughts/adapters/federation"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
@@ -662,5 +663,80 @@ func TestFederationHostsCLI(t *testing.T) {
 		if _, err := cli(bad...); err == nil || !strings.Contains(err.Error(), "usage") {
 			t.Errorf("%v: %v", bad, err)
 		}
+	}
+}
+
+// TestFederateBatch: HandleBatch enqueues what Handle would for each event
+// of a mixed batch — a like of a remote Note goes to its author, a post to
+// the remote follower, a like of a local thought nowhere — and a batch
+// handled again (the router's fallback, a redelivery) adds nothing.
+func TestFederateBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	cfg := testConfig(t, db, "postgres")
+	cfg.FederationAllowPrivate = true
+	s, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	remote := newRemoteServer(t, "carol")
+	u, err := s.App.Commands.Register.Handle(ctx, command.Register{Username: "alice", Email: "a@example.com", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol, err := s.federation().app.ResolveRemoteActor.Handle(ctx, command.ResolveRemoteActor{Handle: "carol@" + remote.host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO follows (id, follower_id, following_id, state, created_at, accepted_at)
+		VALUES ($1, $2, $3, 'accepted', now(), now())`, uuid.Must(uuid.NewV7()), carol.UserID, u.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	note := uuid.Must(uuid.NewV7())
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO thoughts (id, author_id, content, visibility, created_at, ap_iri)
+		VALUES ($1, $2, 'remote', 'public', now(), $3)`, note, carol.UserID, remote.actor("carol")+"/notes/1"); err != nil {
+		t.Fatal(err)
+	}
+	local, err := s.App.Commands.PostThought.Handle(ctx, command.PostThought{AuthorID: u.User.ID, Draft: domain.ThoughtDraft{Content: "hi", Visibility: domain.VisibilityPublic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	like := func(thought uuid.UUID) events.Envelope {
+		return events.New(ctx, u.User.ID, events.LikeAdded{LikeID: uuid.Must(uuid.NewV7()), UserID: u.User.ID, ThoughtID: thought}, time.Now())
+	}
+	batch := []events.Envelope{
+		like(local.ID), like(note),
+		events.New(ctx, u.User.ID, events.ThoughtCreated{ThoughtID: local.ID, UserID: u.User.ID}, time.Now()),
+		like(local.ID),
+	}
+	h := command.FederateHandler{Store: postgres.NewOutbound(db.Pool), IRIs: vocab.IRIs{Base: cfg.PublicURL}}
+	types := func() string {
+		rows, err := db.Pool.Query(ctx, `SELECT a.activity_type FROM outbound_activities a JOIN deliveries d ON d.event_id = a.event_id ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, ",")
+	}
+	for range 2 {
+		if err := h.HandleBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if got := types(); got != "Create,Like" {
+			t.Fatalf("deliveries of the batch: %q, want Create,Like (one each; nothing for the likes of a local thought)", got)
+		}
+	}
+	for _, env := range batch {
+		if err := h.Handle(ctx, env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := types(); got != "Create,Like" {
+		t.Errorf("after handling each event again: %q", got)
 	}
 }
