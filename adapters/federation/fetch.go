@@ -158,7 +158,7 @@ func parseActor(iri string, body []byte) (domain.RemoteActor, error) {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return domain.RemoteActor{}, fetchErr("actor %s: %v", iri, err)
 	}
-	if !hasASContext(doc.Context) {
+	if !vocab.HasASContext(doc.Context) {
 		return domain.RemoteActor{}, fetchErr("actor %s: @context lacks ActivityStreams", iri)
 	}
 	if doc.ID != iri {
@@ -172,7 +172,7 @@ func parseActor(iri string, body []byte) (domain.RemoteActor, error) {
 	}
 	id, _ := url.Parse(iri)
 	host := strings.ToLower(id.Host)
-	if !isHTTPURL(doc.Inbox) {
+	if !vocab.IsHTTPURL(doc.Inbox) {
 		return domain.RemoteActor{}, fetchErr("actor %s: inbox %q", iri, doc.Inbox)
 	}
 	key, err := ownedKey(doc.PublicKey, iri, host)
@@ -181,11 +181,11 @@ func parseActor(iri string, body []byte) (domain.RemoteActor, error) {
 	}
 	a := domain.RemoteActor{
 		IRI: iri, Host: host, Username: doc.PreferredUsername, Type: doc.Type,
-		DisplayName: doc.Name, Summary: actorHTML.HTML(doc.Summary), URL: firstHref(doc.URL),
+		DisplayName: doc.Name, Summary: actorHTML.HTML(doc.Summary), URL: vocab.FirstHref(doc.URL),
 		Inbox: doc.Inbox, Outbox: doc.Outbox, Followers: doc.Followers, Following: doc.Following,
 		Locked: doc.ManuallyApprovesFollowers, KeyID: key.ID, PublicKeyPEM: key.PublicKeyPEM,
 	}
-	if isHTTPURL(doc.Endpoints.SharedInbox) {
+	if vocab.IsHTTPURL(doc.Endpoints.SharedInbox) {
 		a.SharedInbox = doc.Endpoints.SharedInbox
 	}
 	return a, nil
@@ -215,48 +215,6 @@ func ownedKey(raw json.RawMessage, owner, host string) (remoteKey, error) {
 	return remoteKey{}, errors.New("no public key owned by the actor on its host")
 }
 
-// hasASContext: @context is the ActivityStreams IRI or a list holding it.
-func hasASContext(raw json.RawMessage) bool {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return one == vocab.ActivityStreamsContext
-	}
-	var many []any
-	if json.Unmarshal(raw, &many) != nil {
-		return false
-	}
-	return slices.Contains(many, any(vocab.ActivityStreamsContext))
-}
-
-// firstHref reads url as servers send it: a string, a Link object, or a list
-// of either.
-func firstHref(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var link struct {
-		Href string `json:"href"`
-	}
-	if json.Unmarshal(raw, &link) == nil && link.Href != "" {
-		return link.Href
-	}
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) == nil {
-		for _, item := range list {
-			if h := firstHref(item); h != "" {
-				return h
-			}
-		}
-	}
-	return ""
-}
-
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
-}
-
 // WebFinger resolves name@host to the IRI of its actor: the href of the
 // JRD's self link of an ActivityStreams type. WebFinger is not signed (no
 // server asks it to be).
@@ -283,7 +241,7 @@ func (f *Fetcher) WebFinger(ctx context.Context, username, host string) (string,
 	}
 	for _, l := range jrd.Links {
 		mt, _, err := mime.ParseMediaType(l.Type)
-		if l.Rel == "self" && err == nil && (mt == "application/activity+json" || mt == "application/ld+json") && isHTTPURL(l.Href) {
+		if l.Rel == "self" && err == nil && (mt == "application/activity+json" || mt == "application/ld+json") && vocab.IsHTTPURL(l.Href) {
 			return l.Href, nil
 		}
 	}

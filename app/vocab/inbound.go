@@ -146,7 +146,7 @@ func readObject(m map[string]json.RawMessage, depth int) (Incoming, error) {
 		_ = json.Unmarshal(raw, &o.Sensitive)
 	}
 	o.InReplyTo = firstIRI(m["inReplyTo"])
-	o.URL = firstHref(m["url"])
+	o.URL = FirstHref(m["url"])
 	o.Published = readTime(m["published"])
 	o.Updated = readTime(m["updated"])
 	o.To = iris(m["to"])
@@ -259,8 +259,9 @@ func iris(raw json.RawMessage) []string {
 	return out
 }
 
-// firstHref reads url: a string, a Link object, or an array of either.
-func firstHref(raw json.RawMessage) string {
+// FirstHref reads url as servers send it: a string, a Link object, or an
+// array of either.
+func FirstHref(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""
 	}
@@ -277,7 +278,7 @@ func firstHref(raw json.RawMessage) string {
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) == nil {
 		for _, item := range list {
-			if h := firstHref(item); h != "" {
+			if h := FirstHref(item); h != "" {
 				return h
 			}
 		}
