@@ -250,10 +250,7 @@ func (in inbound) update(ctx context.Context) error {
 		return rejected("only the author may update a note")
 	}
 	return in.apply(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := in.h.thoughtByIRI(ctx, tx, obj.ID)
-		if errors.Is(err, domain.ErrNotFound) {
-			return ignored("unknown note %s", obj.ID)
-		}
+		t, err := in.known(ctx, tx, "note", obj.ID)
 		if err != nil {
 			return err
 		}
@@ -306,10 +303,7 @@ func (in inbound) delete(ctx context.Context) error {
 		})
 	}
 	return in.apply(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := in.h.thoughtByIRI(ctx, tx, obj.ID)
-		if errors.Is(err, domain.ErrNotFound) {
-			return ignored("unknown note %s", obj.ID)
-		}
+		t, err := in.known(ctx, tx, "note", obj.ID)
 		if err != nil {
 			return err
 		}

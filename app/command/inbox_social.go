@@ -128,10 +128,7 @@ func (in inbound) like(ctx context.Context) error {
 		return err
 	}
 	return in.apply(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := in.h.thoughtByIRI(ctx, tx, obj.ID)
-		if errors.Is(err, domain.ErrNotFound) {
-			return ignored("unknown thought %s", obj.ID)
-		}
+		t, err := in.known(ctx, tx, "thought", obj.ID)
 		if err != nil {
 			return err
 		}
@@ -185,10 +182,7 @@ func (in inbound) announce(ctx context.Context) error {
 		}
 	}
 	return in.apply(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := in.h.thoughtByIRI(ctx, tx, obj.ID)
-		if errors.Is(err, domain.ErrNotFound) {
-			return ignored("unknown thought %s", obj.ID)
-		}
+		t, err := in.known(ctx, tx, "thought", obj.ID)
 		if err != nil {
 			return err
 		}
@@ -368,4 +362,14 @@ func (in inbound) unblock(ctx context.Context, tx Tx, blocker, blocked uuid.UUID
 		return err
 	}
 	return in.publish(ctx, tx, events.UserUnblocked{BlockerID: blocker, BlockedID: blocked})
+}
+
+// known loads the thought with the given IRI; one we do not have is an
+// activity to ignore ("unknown <noun> <iri>"), not an error to retry.
+func (in inbound) known(ctx context.Context, tx Tx, noun, iri string) (domain.Thought, error) {
+	t, err := in.h.thoughtByIRI(ctx, tx, iri)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Thought{}, ignored("unknown %s %s", noun, iri)
+	}
+	return t, err
 }
