@@ -426,35 +426,23 @@ func TestFederationOutbound(t *testing.T) {
 func TestFederateRedeliveredEvent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.New(t)
-	cfg := testConfig(t, db, "postgres")
-	cfg.FederationAllowPrivate = true
-	s, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	remote := newRemoteServer(t, "carol", "dave")
-	u, err := s.App.Commands.Register.Handle(ctx, command.Register{Username: "alice", Email: "a@example.com", Password: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newFederateRig(t, "carol", "dave")
+	s, db, remote, h := r.s, r.db, r.remote, r.h
 	for _, name := range []string{"carol", "dave"} {
-		a, err := s.federation().app.ResolveRemoteActor.Handle(ctx, command.ResolveRemoteActor{Handle: name + "@" + remote.host})
+		a, err := r.resolve(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.Pool.Exec(ctx, `INSERT INTO follows (id, follower_id, following_id, state, created_at, accepted_at)
-			VALUES ($1, $2, $3, 'accepted', now(), now())`, uuid.Must(uuid.NewV7()), a.UserID, u.User.ID); err != nil {
+			VALUES ($1, $2, $3, 'accepted', now(), now())`, uuid.Must(uuid.NewV7()), a.UserID, r.alice); err != nil {
 			t.Fatal(err)
 		}
 	}
-	th, err := s.App.Commands.PostThought.Handle(ctx, command.PostThought{AuthorID: u.User.ID, Draft: domain.ThoughtDraft{Content: "hi", Visibility: domain.VisibilityPublic}})
+	th, err := s.App.Commands.PostThought.Handle(ctx, command.PostThought{AuthorID: r.alice, Draft: domain.ThoughtDraft{Content: "hi", Visibility: domain.VisibilityPublic}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := command.FederateHandler{Store: postgres.NewOutbound(db.Pool), IRIs: vocab.IRIs{Base: cfg.PublicURL}}
-	env := events.New(ctx, u.User.ID, events.ThoughtCreated{ThoughtID: th.ID, UserID: u.User.ID}, time.Now())
+	env := events.New(ctx, r.alice, events.ThoughtCreated{ThoughtID: th.ID, UserID: r.alice}, time.Now())
 	count := func() int {
 		var n int
 		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`).Scan(&n); err != nil {
@@ -488,25 +476,13 @@ func TestFederateRedeliveredEvent(t *testing.T) {
 func TestFederateFollowMatrix(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.New(t)
-	cfg := testConfig(t, db, "postgres")
-	cfg.FederationAllowPrivate = true
-	s, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true})
+	r := newFederateRig(t, "bob")
+	db, cfg, remote, h := r.db, r.cfg, r.remote, r.h
+	alice := r.alice
+	bob, err := r.resolve("bob")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	remote := newRemoteServer(t, "bob")
-	u, err := s.App.Commands.Register.Handle(ctx, command.Register{Username: "alice", Email: "a@example.com", Password: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice := u.User.ID
-	bob, err := s.federation().app.ResolveRemoteActor.Handle(ctx, command.ResolveRemoteActor{Handle: "bob@" + remote.host})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := command.FederateHandler{Store: postgres.NewOutbound(db.Pool), IRIs: vocab.IRIs{Base: cfg.PublicURL}}
 	me := cfg.PublicURL + "/users/alice"
 	handle := func(actor uuid.UUID, ev events.Event) events.Envelope {
 		t.Helper()
@@ -673,25 +649,14 @@ func TestFederationHostsCLI(t *testing.T) {
 func TestFederateBatch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.New(t)
-	cfg := testConfig(t, db, "postgres")
-	cfg.FederationAllowPrivate = true
-	s, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	remote := newRemoteServer(t, "carol")
-	u, err := s.App.Commands.Register.Handle(ctx, command.Register{Username: "alice", Email: "a@example.com", Password: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	carol, err := s.federation().app.ResolveRemoteActor.Handle(ctx, command.ResolveRemoteActor{Handle: "carol@" + remote.host})
+	r := newFederateRig(t, "carol")
+	s, db, remote, h := r.s, r.db, r.remote, r.h
+	carol, err := r.resolve("carol")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO follows (id, follower_id, following_id, state, created_at, accepted_at)
-		VALUES ($1, $2, $3, 'accepted', now(), now())`, uuid.Must(uuid.NewV7()), carol.UserID, u.User.ID); err != nil {
+		VALUES ($1, $2, $3, 'accepted', now(), now())`, uuid.Must(uuid.NewV7()), carol.UserID, r.alice); err != nil {
 		t.Fatal(err)
 	}
 	note := uuid.Must(uuid.NewV7())
@@ -699,19 +664,18 @@ func TestFederateBatch(t *testing.T) {
 		VALUES ($1, $2, 'remote', 'public', now(), $3)`, note, carol.UserID, remote.actor("carol")+"/notes/1"); err != nil {
 		t.Fatal(err)
 	}
-	local, err := s.App.Commands.PostThought.Handle(ctx, command.PostThought{AuthorID: u.User.ID, Draft: domain.ThoughtDraft{Content: "hi", Visibility: domain.VisibilityPublic}})
+	local, err := s.App.Commands.PostThought.Handle(ctx, command.PostThought{AuthorID: r.alice, Draft: domain.ThoughtDraft{Content: "hi", Visibility: domain.VisibilityPublic}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	like := func(thought uuid.UUID) events.Envelope {
-		return events.New(ctx, u.User.ID, events.LikeAdded{LikeID: uuid.Must(uuid.NewV7()), UserID: u.User.ID, ThoughtID: thought}, time.Now())
+		return events.New(ctx, r.alice, events.LikeAdded{LikeID: uuid.Must(uuid.NewV7()), UserID: r.alice, ThoughtID: thought}, time.Now())
 	}
 	batch := []events.Envelope{
 		like(local.ID), like(note),
-		events.New(ctx, u.User.ID, events.ThoughtCreated{ThoughtID: local.ID, UserID: u.User.ID}, time.Now()),
+		events.New(ctx, r.alice, events.ThoughtCreated{ThoughtID: local.ID, UserID: r.alice}, time.Now()),
 		like(local.ID),
 	}
-	h := command.FederateHandler{Store: postgres.NewOutbound(db.Pool), IRIs: vocab.IRIs{Base: cfg.PublicURL}}
 	types := func() string {
 		rows, err := db.Pool.Query(ctx, `SELECT a.activity_type FROM outbound_activities a JOIN deliveries d ON d.event_id = a.event_id ORDER BY 1`)
 		if err != nil {
@@ -739,4 +703,41 @@ func TestFederateBatch(t *testing.T) {
 	if got := types(); got != "Create,Like" {
 		t.Errorf("after handling each event again: %q", got)
 	}
+}
+
+// federateRig is a service that runs no processing, with a local account
+// alice, a remote server with the named accounts, and a federation handler
+// to call directly.
+type federateRig struct {
+	s      *Service
+	db     pgtest.DB
+	cfg    Config
+	remote *remoteServer
+	alice  uuid.UUID
+	h      command.FederateHandler
+}
+
+func newFederateRig(t *testing.T, remoteNames ...string) *federateRig {
+	t.Helper()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	cfg := testConfig(t, db, "postgres")
+	cfg.FederationAllowPrivate = true
+	s, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{Migrate: true, API: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	u, err := s.App.Commands.Register.Handle(ctx, command.Register{Username: "alice", Email: "a@example.com", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &federateRig{s: s, db: db, cfg: cfg, remote: newRemoteServer(t, remoteNames...), alice: u.User.ID,
+		h: command.FederateHandler{Store: postgres.NewOutbound(db.Pool), IRIs: vocab.IRIs{Base: cfg.PublicURL}}}
+}
+
+// resolve resolves the remote server's account name (and so gives it a
+// local account).
+func (r *federateRig) resolve(name string) (domain.RemoteActor, error) {
+	return r.s.federation().app.ResolveRemoteActor.Handle(context.Background(), command.ResolveRemoteActor{Handle: name + "@" + r.remote.host})
 }
