@@ -192,6 +192,46 @@ type Throughput struct {
 	// transaction ended, so such a transaction, even in another database,
 	// holds back delivery (the forwarder on NATS, every handler on Postgres).
 	OldestWriteTx float64 `json:"oldest_write_tx_seconds"`
+	// PerEvent is what the phase cost the database server, per event.
+	PerEvent *DBCost `json:"per_event,omitempty"`
+}
+
+// DBCost is database work per event over a phase: the transactions the
+// benchmark's database committed (read-only ones included: every
+// autocommitted SELECT is one), and the WAL the whole server wrote and
+// flushed (pg_stat_wal; other databases' work counts too, so it is only
+// meaningful on an otherwise quiet server). PostgreSQL publishes these
+// statistics up to a second late, so short phases under-count.
+type DBCost struct {
+	Xacts    float64 `json:"xacts"`
+	WALSyncs float64 `json:"wal_syncs"`
+	WALBytes float64 `json:"wal_bytes"`
+}
+
+// dbCounters are the cumulative counters DBCost is the difference of.
+type dbCounters struct{ xacts, walSyncs, walBytes float64 }
+
+// counters reads the server's counters on the probe connection; ok is false
+// without a probe or if the statistics cannot be read.
+func (p *phases) counters(ctx context.Context) (dbCounters, bool) {
+	var c dbCounters
+	if p.probe == nil {
+		return c, false
+	}
+	// A fresh snapshot: statistics read earlier in a session may be cached.
+	if _, err := p.probe.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+		return c, false
+	}
+	err := p.probe.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::float8,
+		wal_sync::float8, wal_bytes::float8 FROM pg_stat_wal`).Scan(&c.xacts, &c.walSyncs, &c.walBytes)
+	return c, err == nil
+}
+
+// perEvent is the cost of n events between two readings.
+func perEvent(before, after dbCounters, n int) *DBCost {
+	f := float64(n)
+	return &DBCost{Xacts: round((after.xacts-before.xacts)/f, 3), WALSyncs: round((after.walSyncs-before.walSyncs)/f, 3),
+		WALBytes: round((after.walBytes-before.walBytes)/f, 0)}
 }
 
 // OpenLoop is the result of the fixed-rate phase.
@@ -282,6 +322,7 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 	n := p.cfg.N
 	tr := newTracker(n)
 	sys.track(tr)
+	before, counted := p.counters(ctx) // the probe is the watcher's from here on
 	oldest := p.watchOldestWriteTx(ctx)
 	defer oldest()
 	commitsDone, err := p.closedLoop(ctx, sys, tr, "throughput", n)
@@ -293,11 +334,20 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 	}
 	secs := tr.lastArrival().Sub(tr.start).Seconds()
 	commitSecs := commitsDone.Sub(tr.start).Seconds()
-	return Throughput{
+	res := Throughput{
 		Events: n, Seconds: round(secs, 3), EventsPerSec: round(float64(n)/secs, 0),
 		CommitSeconds: round(commitSecs, 3), CommitsPerSec: round(float64(n)/commitSecs, 0),
 		Redelivered: tr.nRepeated.Load(), OldestWriteTx: oldest(),
-	}, nil
+	}
+	if counted {
+		// Statistics reach the server's shared counters up to a second
+		// after a transaction ends.
+		time.Sleep(1100 * time.Millisecond)
+		if after, ok := p.counters(ctx); ok {
+			res.PerEvent = perEvent(before, after, n)
+		}
+	}
+	return res, nil
 }
 
 // openLoop offers events at a fixed rate whatever the system's pace, each

@@ -36,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -96,6 +97,9 @@ type Tuning struct {
 	// NoBatch handles every event alone (no HandleBatch), to measure what
 	// the router's batching gives; pipeline only.
 	NoBatch bool `json:"no_batch,omitempty"`
+	// Without leaves the named handlers out of the router (comma-separated,
+	// e.g. "federation"), to measure what each costs; pipeline only.
+	Without string `json:"without,omitempty"`
 }
 
 func (c config) validate() error {
@@ -122,6 +126,8 @@ func (c config) validate() error {
 		return errors.New("-tune-batch must be between 0 and 1000")
 	case c.Tuning.HandlerPool < 0 || c.Tuning.HandlerPool > 64:
 		return errors.New("-tune-handler-pool must be between 0 and 64")
+	case slices.Contains(strings.Split(c.Tuning.Without, ","), "notifications"):
+		return errors.New("-tune-without: the benchmark measures the notifications handler; it cannot be left out")
 	case len(c.Backends) == 0:
 		return errors.New("-backends names no backend")
 	}
@@ -175,6 +181,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Tuning.AckSync, "tune-ack-sync", false, "ack on NATS waiting for the server's confirmation (serve: async); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.BatchSize, "tune-batch", 0, "rows per Postgres handler subscriber transaction (0: as serve, pubsub's default); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.HandlerPool, "tune-handler-pool", 0, "connections of the event handlers' own pool (0: as serve, 16)")
+	fs.StringVar(&cfg.Tuning.Without, "tune-without", "", "leave these handlers out of the router, comma-separated (e.g. federation); pipeline only")
 	fs.BoolVar(&cfg.Tuning.NoBatch, "tune-no-batch", false, "handle every event alone, without the router's batching (pipeline only)")
 	fs.StringVar(&cfg.TraceDir, "trace", "", "directory for per-event CSV traces of the latency phase")
 	if err := fs.Parse(args); err != nil {

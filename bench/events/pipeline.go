@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,7 +62,12 @@ func startPipeline(ctx context.Context, kind string, db database, users int, tun
 	p.svc, err = service.Open(ctx, cfg, logger, service.Options{
 		Embedded: true, Processing: true,
 		Handlers: func(d app.Deps) []router.Handler {
-			hs := router.Handlers(d)
+			var hs []router.Handler
+			for _, h := range router.Handlers(d) {
+				if !slices.Contains(strings.Split(tune.Without, ","), h.Name) {
+					hs = append(hs, h)
+				}
+			}
 			for _, h := range hs {
 				if h.Name == "notifications" {
 					p.notify = h

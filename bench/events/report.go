@@ -74,6 +74,13 @@ func printTable(w io.Writer, rep Report) {
 			fmt.Fprintf(w, "  %s reference: writers committed %.0f/s while it ran; offered %.0f/s (%d late starts); oldest writing transaction %.1fs / %.1fs\n",
 				b.Backend, r.Throughput.CommitsPerSec, r.OpenLoop.OfferedRate, r.OpenLoop.Late, r.Throughput.OldestWriteTx, r.OpenLoop.OldestWriteTx)
 		}
+		if c := tp.PerEvent; c != nil {
+			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes)
+		}
+		if r := b.Reference; r != nil && r.Throughput.PerEvent != nil {
+			c := r.Throughput.PerEvent
+			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes)
+		}
 		for _, h := range b.HandlerAlone {
 			fmt.Fprintf(w, "  %s notification handler alone, %d goroutine(s): %.0f events/s (p50 %.2f ms, p99 %.2f ms per event)\n",
 				b.Backend, h.Concurrency, h.EventsPerSec, h.Latency.P50, h.Latency.P99)
