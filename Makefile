@@ -16,7 +16,7 @@ BIN ?= bin/thoughts
 TESTFLAGS ?=
 BENCHFLAGS ?=
 
-.PHONY: build run test test-faults test-federation migrate vet bench bench-social bench-events bench-soak db fuzz
+.PHONY: build run test test-faults test-federation migrate vet bench bench-social bench-session-ab bench-events bench-soak db fuzz
 
 ## build: compile the binary to bin/thoughts
 build:
@@ -87,6 +87,14 @@ bench:
 ## bench-social: load benchmark of feed, search, posting and liking (bench/README.md; flags in BENCHFLAGS)
 bench-social: db
 	$(GO) run ./bench/social $(BENCHFLAGS)
+
+## bench-session-ab: what the API's session check costs (issue 9): the closed-loop feed and like runs of bench-social
+##                   against two API processes at once, one built with -tags bench_no_session_check, in ABBA order
+##                   over SESSION_AB_ROUNDS rounds (default 6); PASS if the median req/s ratio is >= 0.95
+##                   (bench/README.md; more flags in BENCHFLAGS, e.g. -reuse)
+SESSION_AB_ROUNDS ?= 6
+bench-session-ab: db
+	$(GO) run ./bench/social -session-ab $(SESSION_AB_ROUNDS) $(BENCHFLAGS)
 
 ## bench-events: load benchmark of the event pipeline on both backends (bench/README.md; flags in BENCHFLAGS)
 bench-events: db

@@ -39,11 +39,18 @@ type bench struct {
 }
 
 // atFloor is b sending its requests to the floor instead of the API.
-func (b *bench) atFloor() *bench {
-	fb := *b
-	fb.base = b.floor
-	return &fb
+func (b *bench) atFloor() *bench { return b.at(b.floor) }
+
+// at is b sending its requests to base instead (same client, tokens and
+// fixtures).
+func (b *bench) at(base string) *bench {
+	ab := *b
+	ab.base = base
+	return &ab
 }
+
+// closedWarmup is the unmeasured warm-up of a closed-loop run.
+func (b *bench) closedWarmup() time.Duration { return min(b.o.warmup, 2*time.Second) }
 
 func newBench(o options, base string, signer *auth.JWT, sessions map[uuid.UUID]uuid.UUID, fx fixtures, log *slog.Logger) (*bench, error) {
 	b := &bench{o: o, base: base, client: newClient(), fx: fx, log: log}
@@ -329,21 +336,21 @@ func (b *bench) runAll(ctx context.Context) (runs, error) {
 			Note: "q cycles through frequent words, rare words, frequent tags, rare tags; no floor (not the same kind of work)"})
 	}
 
-	apiRuns := b.throughputRuns()
+	apiRuns := b.throughputRuns(0)
 	var floorRuns []throughputRun
 	if b.floor != "" {
-		floorRuns = b.atFloor().throughputRuns()
+		floorRuns = b.atFloor().throughputRuns(0)
 	}
 	for i, t := range apiRuns {
 		if !b.selected(t.name) {
 			continue
 		}
-		m := closedLoop(ctx, b.client, b.o.concurrency, min(b.o.warmup, 2*time.Second), b.o.closed, t.want, t.mk)
+		m := closedLoop(ctx, b.client, b.o.concurrency, b.closedWarmup(), b.o.closed, t.want, t.mk)
 		r := Result{Name: t.name, Mode: "closed", Concurrency: b.o.concurrency, Measurement: m,
 			Target: t.target, Figure: m.AchievedRPS, Pass: m.Errors == 0 && m.AchievedRPS >= t.floor, Note: t.note}
 		if floorRuns != nil {
 			ft := floorRuns[i]
-			fm := closedLoop(ctx, b.client, b.o.concurrency, min(b.o.warmup, 2*time.Second), b.o.closed, ft.want, ft.mk)
+			fm := closedLoop(ctx, b.client, b.o.concurrency, b.closedWarmup(), b.o.closed, ft.want, ft.mk)
 			f := addFloor(Result{Name: "floor: " + ft.floorName, Mode: "closed", Concurrency: b.o.concurrency, Measurement: fm, Note: ft.floorNote})
 			r.Floor = compareFloor(r, f)
 		}
@@ -363,19 +370,27 @@ type throughputRun struct {
 	floorName, floorNote string
 }
 
+// The names of the closed-loop runs the session A/B repeats.
+const (
+	feedRunName = "home feed, first page, random users"
+	likeRunName = "like"
+)
+
 // throughputRuns are the closed-loop runs, sending to b.base. Each call has
-// its own random sources, seeded alike, so the API and the floor are sent
-// the same sequence of requests.
-func (b *bench) throughputRuns() []throughputRun {
+// its own random sources, seeded alike for the same round, so the API and
+// the floor (or the two API processes of the session A/B) are sent the same
+// sequence of requests; each round of the session A/B has another sequence
+// (the normal runs are round 0).
+func (b *bench) throughputRuns(round int) []throughputRun {
 	rngs := make([]*rand.Rand, b.o.concurrency)
 	for w := range rngs {
-		rngs[w] = rand.New(rand.NewPCG(b.o.seed, uint64(1000+w)))
+		rngs[w] = rand.New(rand.NewPCG(b.o.seed, uint64(1000+w)+uint64(round)<<32))
 	}
 	return []throughputRun{
 		// The feed before posting: the benchmark's posts come from uniformly
 		// random users, and at the head of the timeline they would turn
 		// most feeds into the per-source case of one following quiet accounts.
-		{"home feed, first page, random users", ">= 1000 req/s", 1000, http.StatusOK, "",
+		{feedRunName, ">= 1000 req/s", 1000, http.StatusOK, "",
 			func(ctx context.Context, w, _ int) (*http.Request, error) {
 				r := rngs[w]
 				return b.get(ctx, b.tokens[r.IntN(len(b.tokens))], "/api/v1/feed")
@@ -387,7 +402,7 @@ func (b *bench) throughputRuns() []throughputRun {
 				return b.post(ctx, b.tokens[r.IntN(len(b.tokens))], "/api/v1/thoughts", b.postBody(r))
 			},
 			"post (one insert, committed)", "INSERT INTO thoughts, autocommit; same bodies"},
-		{"like", ">= 2000 req/s", 2000, http.StatusOK, "random user x random generated public thought: almost all new likes",
+		{likeRunName, ">= 2000 req/s", 2000, http.StatusOK, "random user x random generated public thought: almost all new likes",
 			func(ctx context.Context, w, _ int) (*http.Request, error) {
 				r := rngs[w]
 				id := b.fx.publicIDs[r.IntN(len(b.fx.publicIDs))]

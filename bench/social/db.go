@@ -16,7 +16,9 @@ import (
 	"github.com/thoughts-project/thoughts/adapters/federation"
 )
 
-// benchDB is the benchmark's own database, on the server of DATABASE_URL.
+// benchDB is the benchmark's own database, on the server of DATABASE_URL,
+// unless -database names another (a smaller data set for a quick check can
+// then live next to the full-size one).
 const benchDB = "thoughts_bench_social"
 
 // markerVersion changes whenever the generator's output does, so -reuse never
@@ -44,16 +46,16 @@ func withDatabase(dsn, name string) (string, error) {
 	return u.String(), nil
 }
 
-// readMarker returns whether the bench database exists and its marker, if it
-// has a valid one.
-func readMarker(ctx context.Context, admin *pgx.Conn) (exists bool, m *marker, err error) {
+// readMarker returns whether the bench database name exists and its marker,
+// if it has a valid one.
+func readMarker(ctx context.Context, admin *pgx.Conn, name string) (exists bool, m *marker, err error) {
 	var comment *string
-	err = admin.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, benchDB).Scan(&comment)
+	err = admin.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, name).Scan(&comment)
 	if err == pgx.ErrNoRows {
 		return false, nil, nil
 	}
 	if err != nil {
-		return false, nil, fmt.Errorf("look up %s: %w", benchDB, err)
+		return false, nil, fmt.Errorf("look up %s: %w", name, err)
 	}
 	if comment == nil {
 		return true, nil, nil
@@ -65,30 +67,30 @@ func readMarker(ctx context.Context, admin *pgx.Conn) (exists bool, m *marker, e
 	return true, &mk, nil
 }
 
-func writeMarker(ctx context.Context, admin *pgx.Conn, m marker) error {
+func writeMarker(ctx context.Context, admin *pgx.Conn, name string, m marker) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	var stmt string
-	if err := admin.QueryRow(ctx, `SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2::text)`, benchDB, string(b)).Scan(&stmt); err != nil {
+	if err := admin.QueryRow(ctx, `SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2::text)`, name, string(b)).Scan(&stmt); err != nil {
 		return fmt.Errorf("build comment: %w", err)
 	}
 	if _, err := admin.Exec(ctx, stmt); err != nil {
-		return fmt.Errorf("mark %s complete: %w", benchDB, err)
+		return fmt.Errorf("mark %s complete: %w", name, err)
 	}
 	return nil
 }
 
-// recreate drops the bench database (ending its sessions) and creates it
-// empty.
-func recreate(ctx context.Context, admin *pgx.Conn) error {
-	name := pgx.Identifier{benchDB}.Sanitize()
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return fmt.Errorf("drop %s: %w", benchDB, err)
+// recreate drops the bench database name (ending its sessions) and creates
+// it empty.
+func recreate(ctx context.Context, admin *pgx.Conn, name string) error {
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+ident+` WITH (FORCE)`); err != nil {
+		return fmt.Errorf("drop %s: %w", name, err)
 	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		return fmt.Errorf("create %s (the role needs CREATEDB): %w", benchDB, err)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+ident); err != nil {
+		return fmt.Errorf("create %s (the role needs CREATEDB): %w", name, err)
 	}
 	return nil
 }

@@ -9,8 +9,10 @@
 //	go run ./bench/social -reuse                # skip generation when the data is there
 //
 // DATABASE_URL names the server (default: the development cluster); the
-// benchmark's database on it is thoughts_bench_social, dropped and recreated
-// unless -reuse finds it complete.
+// benchmark's database on it is thoughts_bench_social (-database names
+// another), dropped and recreated unless -reuse finds it complete.
+//
+//	go run ./bench/social -reuse -session-ab 6   # the session check's cost (sessionab.go)
 package main
 
 import (
@@ -53,6 +55,9 @@ type options struct {
 	generateOnly    bool
 	run             *regexp.Regexp // runs to do; nil: all
 	floor           bool           // run the same-run floor (floor.go) next to the API
+	database        string         // the benchmark's database on the server of DATABASE_URL
+	sessionAB       int            // rounds of the session check A/B (sessionab.go); 0: the normal runs
+	sessionAA       bool           // the A/B with the default build on both sides: the harness's own spread
 }
 
 func main() {
@@ -72,6 +77,9 @@ func main() {
 	flag.BoolVar(&o.generateOnly, "generate-only", false, "prepare the database and exit")
 	flag.BoolVar(&o.floor, "floor", true, "also measure the floor (a minimal net/http + pgx endpoint doing the same kind of work) and report the API's figures as ratios of it")
 	floorServe := flag.Bool("floor-serve", false, "internal: be the floor process (settings from BENCH_FLOOR_* variables)")
+	flag.StringVar(&o.database, "database", benchDB, "the benchmark's database on the server of DATABASE_URL (dropped and recreated unless -reuse finds the same data set in it)")
+	flag.IntVar(&o.sessionAB, "session-ab", 0, "instead of the normal runs: this many rounds of the closed-loop feed and like runs against two API processes, with and without the session check (sessionab.go)")
+	flag.BoolVar(&o.sessionAA, "session-aa", false, "with -session-ab: both processes of the default build (an A/A run: what the harness itself shows when nothing differs)")
 	runPattern := flag.String("run", "", "only the runs whose name matches this regular expression (e.g. 'search|like'), for profiling")
 	flag.Parse()
 
@@ -118,11 +126,11 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	}
 	defer os.RemoveAll(tmp)
 	log.Info("building thoughts", "root", root)
-	bin, err := buildThoughts(ctx, root, tmp)
+	bin, err := buildThoughts(ctx, root, tmp, "thoughts", "")
 	if err != nil {
 		return err
 	}
-	dsn, err := withDatabase(adminURL, benchDB)
+	dsn, err := withDatabase(adminURL, o.database)
 	if err != nil {
 		return err
 	}
@@ -162,14 +170,22 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	}
 	pgVersion := ""
 	_ = pool.QueryRow(ctx, `SHOW server_version`).Scan(&pgVersion)
+	if o.sessionAB > 0 {
+		o.floor = false // not run in this mode
+		rep := report{
+			StartedAt: began.UTC(), Host: hostInfo(pgVersion), Options: o.json(), Generation: mk.Stats,
+			GeneratedAt: mk.GeneratedAt, Reused: mk.reused,
+		}
+		return sessionAB(ctx, o, abSetup{root: root, dir: tmp, bin: bin, dsn: dsn, pool: pool, fx: fx, sessions: sessions}, rep, log)
+	}
 	pool.Close()
 
-	api, err := startAPI(ctx, bin, dsn, tmp, o.backend, log)
+	api, err := startAPI(ctx, bin, dsn, tmp, o.backend, apiShared{}, log)
 	if err != nil {
 		return err
 	}
 	defer api.Stop()
-	tokens, err := auth.NewJWT(api.Secret, 24*time.Hour, api.BaseURL)
+	tokens, err := auth.NewJWT(api.Secret, 24*time.Hour, api.PublicURL)
 	if err != nil {
 		return err
 	}
@@ -178,7 +194,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 		return err
 	}
 	if o.floor {
-		floor, err := startFloor(ctx, dsn, api.Secret, api.BaseURL, log)
+		floor, err := startFloor(ctx, dsn, api.Secret, api.PublicURL, log)
 		if err != nil {
 			return err
 		}
@@ -219,14 +235,14 @@ func prepareDatabase(ctx context.Context, o options, adminURL, dsn, bin, dataDir
 		return prepared{}, fmt.Errorf("connect to DATABASE_URL: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	exists, mk, err := readMarker(ctx, admin)
+	exists, mk, err := readMarker(ctx, admin, o.database)
 	if err != nil {
 		return prepared{}, err
 	}
 	if o.reuse {
 		switch {
 		case mk != nil && mk.Users == o.users && mk.Thoughts == o.thoughts && mk.Seed == o.seed:
-			log.Info("reusing the data set", "database", benchDB, "generated_at", mk.GeneratedAt)
+			log.Info("reusing the data set", "database", o.database, "generated_at", mk.GeneratedAt)
 			if err := migrate(ctx, bin, dsn, dataDir); err != nil {
 				return prepared{}, err
 			}
@@ -237,7 +253,8 @@ func prepareDatabase(ctx context.Context, o options, adminURL, dsn, bin, dataDir
 			log.Warn("-reuse: the database holds no complete data set; regenerating")
 		}
 	}
-	if err := recreate(ctx, admin); err != nil {
+	log.Info("recreating the benchmark's database", "database", o.database)
+	if err := recreate(ctx, admin, o.database); err != nil {
 		return prepared{}, err
 	}
 	if err := migrate(ctx, bin, dsn, dataDir); err != nil {
@@ -265,7 +282,7 @@ func prepareDatabase(ctx context.Context, o options, adminURL, dsn, bin, dataDir
 	log.Info("generated", "seconds", fmt.Sprintf("%.1f", st.Seconds), "follows", st.Follows, "likes", st.Likes, "boosts", st.Boosts,
 		"top_1pct_share_pct", fmt.Sprintf("%.1f", st.TopPostersPct), "max_followers", st.MaxFollowers)
 	m := marker{Version: markerVersion, Users: o.users, Thoughts: o.thoughts, Seed: o.seed, GeneratedAt: cfg.Now, Stats: st}
-	if err := writeMarker(ctx, admin, m); err != nil {
+	if err := writeMarker(ctx, admin, o.database, m); err != nil {
 		return prepared{}, err
 	}
 	return prepared{marker: m}, nil

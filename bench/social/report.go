@@ -26,6 +26,9 @@ type report struct {
 	// FloorResults are the floor's runs (floor.go), in the order run; each
 	// API result's floor field names the one it is compared with.
 	FloorResults []Result `json:"floor_results,omitempty"`
+	// SessionAB is the outcome of -session-ab (sessionab.go), which makes no
+	// other runs.
+	SessionAB *abOutcome `json:"session_ab,omitempty"`
 }
 
 type host struct {
@@ -60,16 +63,21 @@ func (o options) json() map[string]any {
 		"users": o.users, "thoughts": o.thoughts, "seed": o.seed, "reuse": o.reuse,
 		"open_loop_seconds": o.duration.Seconds(), "closed_loop_seconds": o.closed.Seconds(), "warmup_seconds": o.warmup.Seconds(),
 		"feed_rate": o.feedRate, "search_rate": o.searchRate, "concurrency": o.concurrency, "events_backend": o.backend,
-		"run": fmt.Sprint(o.run), "floor": o.floor,
+		"run": fmt.Sprint(o.run), "floor": o.floor, "database": o.database, "session_ab_rounds": o.sessionAB, "session_aa": o.sessionAA,
 	}
 }
 
-// write stores the report as social-<UTC timestamp>.json in dir.
+// write stores the report as social-<UTC timestamp>.json in dir, or
+// social-session-ab-<UTC timestamp>.json for the session A/B.
 func (r report) write(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, "social-"+r.StartedAt.Format("20060102T150405Z")+".json")
+	prefix := "social-"
+	if r.SessionAB != nil {
+		prefix = "social-session-ab-"
+	}
+	path := filepath.Join(dir, prefix+r.StartedAt.Format("20060102T150405Z")+".json")
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return "", err
@@ -80,13 +88,18 @@ func (r report) write(dir string) (string, error) {
 	return path, nil
 }
 
-// print writes the results table.
-func (r report) print(w io.Writer) {
+// printHeader writes the data set and host lines that head every table.
+func (r report) printHeader(w io.Writer) {
 	g := r.Generation
 	fmt.Fprintf(w, "\nsocial benchmark: %d users, %d thoughts, %d follows, %d likes, %d boosts (data generated %s%s)\n",
 		g.Users, g.Thoughts, g.Follows, g.Likes, g.Boosts, r.GeneratedAt.Format(time.RFC3339), map[bool]string{true: ", reused", false: ""}[r.Reused])
 	fmt.Fprintf(w, "host: %d CPUs, %s, PostgreSQL %s; load average before %s, after %s\n\n",
 		r.Host.CPUs, r.Host.GoVersion, r.Host.Postgres, r.Host.LoadBefore, r.Host.LoadAfter)
+}
+
+// print writes the results table.
+func (r report) print(w io.Writer) {
+	r.printHeader(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tload\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\ttarget\tmeasured\tresult\tvs floor req/s\tp50\tp99\t")
 	for _, res := range r.Results {

@@ -31,10 +31,15 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// buildThoughts compiles the thoughts binary into dir.
-func buildThoughts(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "thoughts")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+// buildThoughts compiles the thoughts binary into dir as name, with the
+// build tags tags (comma-separated; empty: none).
+func buildThoughts(ctx context.Context, root, dir, name, tags string) (string, error) {
+	bin := filepath.Join(dir, name)
+	args := []string{"build", "-o", bin}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -77,31 +82,48 @@ type apiProcess struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	err    error // set when exited is closed
-	// BaseURL is http://127.0.0.1:port, also its PUBLIC_URL.
+	// BaseURL is http://127.0.0.1:port, where it listens.
 	BaseURL string
+	// PublicURL is its PUBLIC_URL, the issuer of its tokens: BaseURL unless
+	// apiShared set another.
+	PublicURL string
 	// Secret signs its tokens.
 	Secret []byte
 }
 
+// apiShared are the settings two API processes share so that one token
+// works on both (the session A/B, sessionab.go); zero fields get the
+// process's own: a random JWT secret, its BaseURL as PUBLIC_URL.
+type apiShared struct {
+	Secret    []byte
+	PublicURL string
+}
+
 // startAPI runs `thoughts api` on a free loopback port and waits until
 // /readyz answers 200.
-func startAPI(ctx context.Context, bin, dsn, dataDir, backend string, log *slog.Logger) (*apiProcess, error) {
+func startAPI(ctx context.Context, bin, dsn, dataDir, backend string, shared apiShared, log *slog.Logger) (*apiProcess, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("find a free port: %w", err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, fmt.Errorf("generate JWT secret: %w", err)
+	p := &apiProcess{exited: make(chan struct{}), BaseURL: "http://" + addr, PublicURL: shared.PublicURL, Secret: shared.Secret}
+	if p.PublicURL == "" {
+		p.PublicURL = p.BaseURL
 	}
-	p := &apiProcess{exited: make(chan struct{}), BaseURL: "http://" + addr, Secret: []byte(hex.EncodeToString(raw))}
+	if p.Secret == nil {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, fmt.Errorf("generate JWT secret: %w", err)
+		}
+		p.Secret = []byte(hex.EncodeToString(raw))
+	}
 	p.cmd = exec.Command(bin, "api")
 	p.cmd.Env = childEnv(map[string]string{
 		"DATABASE_URL":   dsn,
 		"HTTP_ADDR":      addr,
-		"PUBLIC_URL":     p.BaseURL,
+		"PUBLIC_URL":     p.PublicURL,
 		"JWT_SECRET":     string(p.Secret),
 		"LOG_LEVEL":      "warn",
 		"DATA_DIR":       dataDir,
@@ -120,7 +142,7 @@ func startAPI(ctx context.Context, bin, dsn, dataDir, backend string, log *slog.
 		p.err = p.cmd.Wait()
 		close(p.exited)
 	}()
-	log.Info("thoughts api started", "pid", p.cmd.Process.Pid, "url", p.BaseURL, "events_backend", backend)
+	log.Info("thoughts api started", "bin", filepath.Base(bin), "pid", p.cmd.Process.Pid, "url", p.BaseURL, "events_backend", backend)
 
 	deadline := time.Now().Add(60 * time.Second)
 	client := &http.Client{Timeout: 2 * time.Second}

@@ -142,6 +142,10 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if !sessionCheck {
+		cfg.Logger.Warn("this binary was built without the session check (build tag bench_no_session_check): " +
+			"revoked sessions are NOT refused; it is for benchmarks only (bench/social -session-ab), never deploy it")
+	}
 	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready,
 		sessions: newSessionCache(), limits: newLimiters(cfg.RateLimits), access: map[string]Access{},
 		unavailable: cfg.Unavailable}
