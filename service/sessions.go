@@ -17,10 +17,11 @@ const sessionsChannel = "thoughts_sessions"
 
 // listenForRevocations keeps api's cache of live sessions in step with
 // revocations made anywhere (another API process, an operator): it LISTENs on
-// sessionsChannel and drops each session announced. On losing its connection
-// it empties the cache (announcements may have been missed meanwhile) and
-// reconnects; until it is back, the cache's TTL bounds how long a revoked
-// session can still be accepted here. ready is closed once it listens.
+// sessionsChannel and drops each session announced. The API uses its cache
+// only while this listens (API.SessionsAnnounced): on losing its connection
+// it turns the cache off (announcements may be missed meanwhile: every
+// request's session is looked up) and reconnects. ready is closed once it
+// listens the first time.
 func (s *Service) listenForRevocations(ctx context.Context, api *httpapi.API, ready chan<- struct{}) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -29,7 +30,7 @@ func (s *Service) listenForRevocations(ctx context.Context, api *httpapi.API, re
 		if ctx.Err() != nil {
 			return
 		}
-		api.ForgetAllSessions()
+		api.SessionsAnnounced(false)
 		s.Log.WarnContext(ctx, "session revocation listener lost its connection; reconnecting", "err", err, "in", backoff)
 		select {
 		case <-time.After(backoff):
@@ -49,8 +50,9 @@ func (s *Service) listenOnce(ctx context.Context, api *httpapi.API, ready chan<-
 	if _, err := conn.Exec(ctx, "LISTEN "+sessionsChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	// Whatever was revoked before LISTEN took effect is not announced to us.
-	api.ForgetAllSessions()
+	// Whatever was revoked before LISTEN took effect is not announced to us:
+	// the cache starts empty.
+	api.SessionsAnnounced(true)
 	if ready != nil {
 		close(ready)
 	}

@@ -74,9 +74,12 @@ type API struct {
 // sessions (a revocation another process made, announced by the database).
 func (a *API) ForgetSession(id uuid.UUID) { a.sessions.forget(id) }
 
-// ForgetAllSessions empties the cache: the announcements of revocations may
-// have been missed (the listener lost its connection).
-func (a *API) ForgetAllSessions() { a.sessions.forgetAll() }
+// SessionsAnnounced tells the API whether revocations made by other
+// processes are being announced to it (ForgetSession): the listener calls it
+// with true once it listens, false when it loses its connection. Either way
+// the cache of live sessions is emptied; it is used only while announced
+// (until then every request's session is looked up).
+func (a *API) SessionsAnnounced(listening bool) { a.sessions.setTrusted(listening) }
 
 // Access is what a route asks of a request's credentials.
 type Access int

@@ -8,14 +8,20 @@ import (
 )
 
 // SessionCacheTTL bounds how long this process trusts that a session it has
-// checked is still live without asking the database again. A revocation
-// made through this process (sign-out, DELETE /me/sessions/{id}, a password
-// change, account deletion) invalidates its entries at once; one made
-// anywhere else reaches it as a database notification (API.ForgetSession,
-// fed by the composition root's listener), also at once. The TTL is the
-// bound only while that listener is down: it clears the cache when it loses
-// its connection, and a notification sent meanwhile may be missed.
-const SessionCacheTTL = time.Minute
+// checked is still live without asking the database again. Revocations do
+// not wait for it: one made through this process (sign-out, DELETE
+// /me/sessions/{id}, a password change, account deletion) invalidates its
+// entries at once, one made anywhere else reaches it as a database
+// notification (API.ForgetSession, fed by the composition root's listener),
+// also at once; and the cache is used only while that listener listens
+// (API.SessionsAnnounced), so a notification missed while it reconnects
+// cannot leave a revoked session accepted. The TTL is a second line (a
+// notification lost for a reason nobody foresaw) and what makes a session
+// that is no longer used leave the cache; ten minutes keeps an active
+// client's checks in memory (bench/social's session A/B: with one minute,
+// 10,000 clients each calling about once a minute missed the cache on most
+// requests, and each miss costs a read and a "last seen" write).
+const SessionCacheTTL = 10 * time.Minute
 
 // maxCachedSessions bounds the cache's memory (~100 bytes an entry): past
 // it, the cache starts over.
@@ -33,7 +39,10 @@ type sessionCache struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu      sync.RWMutex
+	mu sync.RWMutex
+	// trusted: revocations made elsewhere are being announced, so entries
+	// may be used; while false the cache holds and answers nothing.
+	trusted bool
 	gen     uint64
 	entries map[uuid.UUID]cachedSession
 }
@@ -43,8 +52,20 @@ type cachedSession struct {
 	until  time.Time
 }
 
+// newSessionCache returns a cache that is not trusted yet (see setTrusted).
 func newSessionCache() *sessionCache {
 	return &sessionCache{ttl: SessionCacheTTL, now: time.Now, entries: map[uuid.UUID]cachedSession{}}
+}
+
+// setTrusted empties the cache and says whether it may be used from now on:
+// true once revocations made elsewhere are announced to this process, false
+// as soon as they may not be.
+func (c *sessionCache) setTrusted(trusted bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trusted = trusted
+	c.gen++
+	clear(c.entries)
 }
 
 // live reports whether sessionID of userID was found live within the TTL.
@@ -60,6 +81,9 @@ func (c *sessionCache) live(userID, sessionID uuid.UUID) (bool, uint64) {
 func (c *sessionCache) add(userID, sessionID uuid.UUID, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.trusted {
+		return // a revocation made elsewhere would not reach this entry
+	}
 	if c.gen != gen {
 		return // invalidated while the lookup ran: its answer may be stale
 	}
@@ -75,14 +99,6 @@ func (c *sessionCache) forget(sessionID uuid.UUID) {
 	defer c.mu.Unlock()
 	c.gen++
 	delete(c.entries, sessionID)
-}
-
-// forgetAll drops every entry.
-func (c *sessionCache) forgetAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.entries)
 }
 
 // forgetUser drops every session of userID (a password change, an account

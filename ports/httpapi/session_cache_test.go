@@ -13,6 +13,14 @@ func TestSessionCacheExpiresInvalidatesAndStaysBounded(t *testing.T) {
 	c := newSessionCache()
 	c.now = func() time.Time { return now }
 	u, s, other := uuid.New(), uuid.New(), uuid.New()
+	// Not trusted yet (revocations made elsewhere are not announced): it
+	// keeps nothing.
+	_, gen := c.live(u, s)
+	c.add(u, s, gen)
+	if ok, _ := c.live(u, s); ok {
+		t.Fatal("an untrusted cache kept a session")
+	}
+	c.setTrusted(true)
 	ok, gen := c.live(u, s)
 	if ok {
 		t.Fatal("an unseen session is live")
@@ -48,6 +56,21 @@ func TestSessionCacheExpiresInvalidatesAndStaysBounded(t *testing.T) {
 	if ok, _ := c.live(u, s); ok {
 		t.Fatal("live after forgetUser")
 	}
+
+	// The announcements stop (the listener lost its connection): the cache
+	// empties and keeps nothing until they are back.
+	_, gen = c.live(u, s)
+	c.add(u, s, gen)
+	c.setTrusted(false)
+	if ok, _ := c.live(u, s); ok {
+		t.Fatal("live after the cache stopped being trusted")
+	}
+	_, gen = c.live(u, s)
+	c.add(u, s, gen)
+	if ok, _ := c.live(u, s); ok {
+		t.Fatal("an untrusted cache kept a session")
+	}
+	c.setTrusted(true)
 
 	_, gen = c.live(u, s)
 	for range maxCachedSessions + 10 {
