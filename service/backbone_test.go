@@ -90,11 +90,11 @@ func TestServeRunsTheBackbone(t *testing.T) {
 			var metrics string
 			waitFor(t, "metrics never showed the handled and the poisoned event", func() bool {
 				_, metrics = get(t, serve.metrics+"/metrics")
-				// Two handlers consume likes.added (notifications and
-				// federation): each poisons its own copy of the bad event.
-				return strings.Contains(metrics, `thoughts_poison_queue_messages 2`) &&
+				// Only notifications consume likes.added (federation reads
+				// the likes of remote thoughts): one poisoned copy.
+				return strings.Contains(metrics, `thoughts_poison_queue_messages 1`) &&
 					strings.Contains(metrics, `thoughts_events_poisoned_total{handler="notifications"} 1`) &&
-					strings.Contains(metrics, `thoughts_events_poisoned_total{handler="federation"} 1`) &&
+					strings.Contains(metrics, `thoughts_events_poisoned_total{handler="federation"} 0`) &&
 					strings.Contains(metrics, `handler_execution_time_seconds_count{handler_name="notifications:likes.added",success="true"} 2`)
 			})
 			for _, name := range []string{
@@ -125,7 +125,7 @@ func TestServeRunsTheBackbone(t *testing.T) {
 				return out.String()
 			}
 			list := run("list")
-			for _, want := range []string{"EVENT ID", "TYPE", "HANDLER", "FIRST SEEN", "CORRELATION ID", "REASON", bad.UUID, "notifications", "federation", "corr-bad", "undecodable", "2 entries"} {
+			for _, want := range []string{"EVENT ID", "TYPE", "HANDLER", "FIRST SEEN", "CORRELATION ID", "REASON", bad.UUID, "notifications", "corr-bad", "undecodable", "1 entry;"} {
 				if !strings.Contains(list, want) {
 					t.Errorf("poison list lacks %q:\n%s", want, list)
 				}
@@ -136,7 +136,7 @@ func TestServeRunsTheBackbone(t *testing.T) {
 					t.Errorf("poison show lacks %q:\n%s", want, show)
 				}
 			}
-			if out := run("requeue", "--all"); !strings.Contains(out, "2 of 2 entries requeued") {
+			if out := run("requeue", "--all"); !strings.Contains(out, "1 of 1 entry requeued") {
 				t.Errorf("requeue --all:\n%s", out)
 			}
 			if out := run("list"); !strings.Contains(out, "the poison queue is empty") {

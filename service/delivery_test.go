@@ -22,12 +22,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/thoughts-project/thoughts/adapters/federation"
+	"github.com/thoughts-project/thoughts/adapters/outbox"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/postgres/pgtest"
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/events"
 	"github.com/thoughts-project/thoughts/app/vocab"
+	"github.com/thoughts-project/thoughts/router"
 )
 
 // remoteServer is another server on loopback: WebFinger, actor documents
@@ -642,21 +644,17 @@ func TestFederationHostsCLI(t *testing.T) {
 	}
 }
 
-// TestFederateBatch: HandleBatch enqueues what Handle would for each event
-// of a mixed batch — a like of a remote Note goes to its author, a post to
-// the remote follower, a like of a local thought nowhere — and a batch
-// handled again (the router's fallback, a redelivery) adds nothing.
-func TestFederateBatch(t *testing.T) {
+// TestLikeTopicFollowsTheThought: a like of a thought from another server is
+// published on its own topic, which federation reads and notifications do
+// not; a like of a local thought on likes.added, which notifications read and
+// federation does not. Federating the remote like sends a Like to its author.
+func TestLikeTopicFollowsTheThought(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := newFederateRig(t, "carol")
 	s, db, remote, h := r.s, r.db, r.remote, r.h
 	carol, err := r.resolve("carol")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO follows (id, follower_id, following_id, state, created_at, accepted_at)
-		VALUES ($1, $2, $3, 'accepted', now(), now())`, uuid.Must(uuid.NewV7()), carol.UserID, r.alice); err != nil {
 		t.Fatal(err)
 	}
 	note := uuid.Must(uuid.NewV7())
@@ -668,40 +666,57 @@ func TestFederateBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	like := func(thought uuid.UUID) events.Envelope {
-		return events.New(ctx, r.alice, events.LikeAdded{LikeID: uuid.Must(uuid.NewV7()), UserID: r.alice, ThoughtID: thought}, time.Now())
+	for _, id := range []uuid.UUID{note, local.ID} {
+		if err := s.App.Commands.LikeThought.Handle(ctx, command.LikeThought{UserID: r.alice, ThoughtID: id}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	batch := []events.Envelope{
-		like(local.ID), like(note),
-		events.New(ctx, r.alice, events.ThoughtCreated{ThoughtID: local.ID, UserID: r.alice}, time.Now()),
-		like(local.ID),
-	}
-	types := func() string {
-		rows, err := db.Pool.Query(ctx, `SELECT a.activity_type FROM outbound_activities a JOIN deliveries d ON d.event_id = a.event_id ORDER BY 1`)
+	// The Postgres backend writes each event to its topic's table.
+	liked := func(topic string) []events.LikeAdded {
+		rows, err := db.Pool.Query(ctx, `SELECT payload FROM `+outbox.TableName(topic)+` ORDER BY "offset"`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		payloads, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 		if err != nil {
 			t.Fatal(err)
 		}
-		return strings.Join(got, ",")
-	}
-	for range 2 {
-		if err := h.HandleBatch(ctx, batch); err != nil {
-			t.Fatal(err)
+		var out []events.LikeAdded
+		for _, p := range payloads {
+			ev, err := events.Unmarshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ev.(events.LikeAdded))
 		}
-		if got := types(); got != "Create,Like" {
-			t.Fatalf("deliveries of the batch: %q, want Create,Like (one each; nothing for the likes of a local thought)", got)
-		}
+		return out
 	}
-	for _, env := range batch {
-		if err := h.Handle(ctx, env); err != nil {
-			t.Fatal(err)
-		}
+	remoteLikes, localLikes := liked(events.TopicRemoteThoughtLiked), liked(events.TopicLikeAdded)
+	if len(remoteLikes) != 1 || remoteLikes[0].ThoughtID != note || !remoteLikes[0].RemoteThought {
+		t.Errorf("%s: %+v, want the like of the remote note, marked remote", events.TopicRemoteThoughtLiked, remoteLikes)
 	}
-	if got := types(); got != "Create,Like" {
-		t.Errorf("after handling each event again: %q", got)
+	if len(localLikes) != 1 || localLikes[0].ThoughtID != local.ID || localLikes[0].RemoteThought {
+		t.Errorf("%s: %+v, want the like of the local thought", events.TopicLikeAdded, localLikes)
+	}
+
+	if fed := (router.Handler{Events: command.FederateHandler{}.Events()}).Topics(); !slices.Contains(fed, events.TopicRemoteThoughtLiked) || slices.Contains(fed, events.TopicLikeAdded) {
+		t.Errorf("federation reads %v: want %s and not %s", fed, events.TopicRemoteThoughtLiked, events.TopicLikeAdded)
+	}
+	if n := (router.Handler{Events: command.NotifyHandler{}.Events()}).Topics(); !slices.Contains(n, events.TopicLikeAdded) || slices.Contains(n, events.TopicRemoteThoughtLiked) {
+		t.Errorf("notifications read %v: want %s and not %s", n, events.TopicLikeAdded, events.TopicRemoteThoughtLiked)
+	}
+
+	env := events.New(ctx, r.alice, remoteLikes[0], time.Now())
+	if err := h.Handle(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	var typ, inbox string
+	if err := db.Pool.QueryRow(ctx, `SELECT a.activity_type, d.inbox FROM outbound_activities a JOIN deliveries d ON d.event_id = a.event_id
+		WHERE a.event_id = $1`, env.ID).Scan(&typ, &inbox); err != nil {
+		t.Fatalf("the like of the remote note enqueued nothing: %v", err)
+	}
+	if typ != "Like" || !strings.HasPrefix(inbox, remote.srv.URL) {
+		t.Errorf("delivery %s to %s, want a Like to %s", typ, inbox, remote.srv.URL)
 	}
 }
 
@@ -740,4 +755,20 @@ func newFederateRig(t *testing.T, remoteNames ...string) *federateRig {
 // local account).
 func (r *federateRig) resolve(name string) (domain.RemoteActor, error) {
 	return r.s.federation().app.ResolveRemoteActor.Handle(context.Background(), command.ResolveRemoteActor{Handle: name + "@" + r.remote.host})
+}
+
+// TestRetiredLeavesSubscribedPairs: StartProcessing retires federation's old
+// subscription to likes.added, but never a pair a handler of the process
+// still reads.
+func TestRetiredLeavesSubscribedPairs(t *testing.T) {
+	t.Parallel()
+	fed := router.Handler{Name: "federation", Events: command.FederateHandler{}.Events()}
+	got := retired([]router.Handler{fed})
+	if len(got) != 1 || got[0].Handler != "federation" || !slices.Equal(got[0].Topics, []string{events.TopicLikeAdded}) {
+		t.Errorf("retired with today's federation handler: %+v, want federation on %s", got, events.TopicLikeAdded)
+	}
+	old := router.Handler{Name: "federation", Events: []events.Event{events.LikeAdded{}}}
+	if got := retired([]router.Handler{old}); len(got) != 0 {
+		t.Errorf("retired %+v although the process's federation handler reads likes.added", got)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -15,6 +16,7 @@ import (
 	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/adapters/pubsub"
+	"github.com/thoughts-project/thoughts/app/events"
 	"github.com/thoughts-project/thoughts/router"
 )
 
@@ -152,6 +154,39 @@ func Subscriptions(hs []router.Handler) []pubsub.Subscription {
 	return out
 }
 
+// Retired are subscriptions that earlier versions' handlers had and this
+// one's do not: StartProcessing removes them (pubsub.Backend.Retire), or the
+// consumers nobody reads any more would keep their topics' events forever (on
+// NATS the stream keeps a message until every consumer acked it; on Postgres
+// the pruner keeps what a consumer group has not passed). A pair a handler
+// of this process still subscribes to is never retired. What a retired
+// consumer had not read yet is dropped with it: at the upgrade that split
+// the likes, a like of a remote thought committed by the old version and not
+// yet federated is not sent (the other server's like count misses it).
+var Retired = []pubsub.Subscription{
+	// Federation reads only the likes of remote thoughts
+	// (events.TopicRemoteThoughtLiked) since likes of local thoughts, which
+	// concern only notifications, got a topic of their own.
+	{Handler: "federation", Topics: []string{events.TopicLikeAdded}},
+}
+
+// retired is Retired without the pairs hs subscribe to.
+func retired(hs []router.Handler) []pubsub.Subscription {
+	var out []pubsub.Subscription
+	for _, r := range Retired {
+		s := pubsub.Subscription{Handler: r.Handler}
+		for _, t := range r.Topics {
+			if !slices.ContainsFunc(hs, func(h router.Handler) bool { return h.Name == r.Handler && slices.Contains(h.Topics(), t) }) {
+				s.Topics = append(s.Topics, t)
+			}
+		}
+		if len(s.Topics) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func subscription(h router.Handler) pubsub.Subscription {
 	return pubsub.Subscription{Handler: h.Name, Topics: h.Topics(), AckWait: h.Policy.AckWait(), NakDelay: h.Policy.InitialInterval}
 }
@@ -189,6 +224,9 @@ func StartProcessing(ctx context.Context, b *Broker, handlers []router.Handler, 
 	}
 	if err := b.backend.Provision(ctx, Subscriptions(handlers)); err != nil {
 		return nil, fmt.Errorf("EVENTS_BACKEND=%s: provision: %w", cfg.EventsBackend, err)
+	}
+	if err := b.backend.Retire(ctx, retired(handlers)); err != nil {
+		return nil, fmt.Errorf("EVENTS_BACKEND=%s: %w", cfg.EventsBackend, err)
 	}
 	p := &Processing{done: make(chan error, 2), log: logger}
 	if b.backend.Kind() == pubsub.NATS {

@@ -88,14 +88,14 @@ func poisonCommand(ctx context.Context, b *pubsub.Backend, args []string, out io
 			done++
 			fmt.Fprintf(out, "requeued entry %d: %s %s to %s\n", e.Seq, e.EventType, e.EventID, e.Topic)
 		}
-		fmt.Fprintf(out, "%d of %d entries requeued\n", done, len(entries))
+		fmt.Fprintf(out, "%d of %s requeued\n", done, countEntries(len(entries)))
 		return errors.Join(errs...)
 	case args[0] == "purge" && len(args) == 1:
 		n, err := b.PoisonPurge(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "purged %d entries\n", n)
+		fmt.Fprintf(out, "purged %s\n", countEntries(int(n)))
 		return nil
 	}
 	return errors.New(poisonUsage)
@@ -121,7 +121,7 @@ func printPoisonTable(out io.Writer, entries []pubsub.PoisonEntry) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(out, "%d entries; `thoughts poison show ID` for details\n", len(entries))
+	_, err := fmt.Fprintf(out, "%s; `thoughts poison show ID` for details\n", countEntries(len(entries)))
 	return err
 }
 
@@ -159,4 +159,12 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// countEntries counts poison queue entries in words: "1 entry", "2 entries".
+func countEntries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }

@@ -176,6 +176,21 @@ func EnsureConsumer(ctx context.Context, js jetstream.JetStream, handler, topic 
 	return nil
 }
 
+// DeleteConsumer removes handler's durable consumer on topic, if there is one
+// (a subscription the handler no longer has: on a stream kept until every
+// consumer has acked, a consumer nobody reads keeps every message). It
+// reports whether there was one.
+func DeleteConsumer(ctx context.Context, js jetstream.JetStream, handler, topic string) (bool, error) {
+	err := js.DeleteConsumer(ctx, StreamName(topic), DurableName(handler, topic))
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound), errors.Is(err, jetstream.ErrStreamNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("delete consumer %s: %w", DurableName(handler, topic), err)
+	}
+	return true, nil
+}
+
 // retryConflict retries fn briefly when a concurrent create from another
 // process starting at the same moment collides with ours.
 func retryConflict(ctx context.Context, fn func() error) error {

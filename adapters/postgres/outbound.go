@@ -47,28 +47,6 @@ func (o Outbound) Inbox(ctx context.Context, userID uuid.UUID) (command.Inbox, e
 	return in, nil
 }
 
-// RemoteNotes reports which of ids are remote authors' Notes.
-func (o Outbound) RemoteNotes(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
-	rows, err := o.pool.Query(ctx, `SELECT t.id FROM thoughts t JOIN users u ON u.id = t.author_id
-		WHERE t.id = ANY($1) AND t.ap_iri IS NOT NULL AND u.host IS NOT NULL`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("find remote notes: %w", err)
-	}
-	remote := map[uuid.UUID]bool{}
-	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("find remote notes: %w", err)
-		}
-		remote[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find remote notes: %w", err)
-	}
-	return remote, nil
-}
-
 // Thought loads a thought with its author and parent.
 func (o Outbound) Thought(ctx context.Context, id uuid.UUID) (command.OutThought, error) {
 	var out command.OutThought

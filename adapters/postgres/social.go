@@ -21,27 +21,29 @@ var _ domain.InteractionRepository = Interactions{}
 // AddLikeIfVisible inserts l if the user may see the thought (visibleTo) and
 // it is not a tombstone, in one statement: the check and the insert cost one
 // round trip, and liking is the most frequent write.
-func (r Interactions) AddLikeIfVisible(ctx context.Context, l domain.Like) (bool, error) {
-	var visible, deleted, added bool
-	err := r.db.QueryRow(ctx, `WITH t AS (
-			SELECT t.id, t.deleted_at IS NOT NULL AS deleted FROM thoughts t WHERE t.id = $2 AND `+visibleTo(1)+`
+func (r Interactions) AddLikeIfVisible(ctx context.Context, l domain.Like) (added, remoteThought bool, err error) {
+	var visible, deleted bool
+	err = r.db.QueryRow(ctx, `WITH t AS (
+			SELECT t.id, t.deleted_at IS NOT NULL AS deleted, t.ap_iri IS NOT NULL AS remote
+			FROM thoughts t WHERE t.id = $2 AND `+visibleTo(1)+`
 		), ins AS (
 			INSERT INTO likes (user_id, thought_id, id, created_at)
 			SELECT $1, t.id, $3, $4 FROM t WHERE NOT t.deleted
 			ON CONFLICT (user_id, thought_id) DO NOTHING
 			RETURNING 1
 		)
-		SELECT EXISTS (SELECT 1 FROM t), coalesce((SELECT deleted FROM t), false), EXISTS (SELECT 1 FROM ins)`,
-		pgUUID(l.UserID), pgUUID(l.ThoughtID), pgUUID(l.ID), l.CreatedAt).Scan(&visible, &deleted, &added)
+		SELECT EXISTS (SELECT 1 FROM t), coalesce((SELECT deleted FROM t), false), coalesce((SELECT remote FROM t), false),
+			EXISTS (SELECT 1 FROM ins)`,
+		pgUUID(l.UserID), pgUUID(l.ThoughtID), pgUUID(l.ID), l.CreatedAt).Scan(&visible, &deleted, &remoteThought, &added)
 	switch {
 	case err != nil:
-		return false, fmt.Errorf("insert like: %w", err)
+		return false, false, fmt.Errorf("insert like: %w", err)
 	case !visible:
-		return false, domain.Errorf(domain.ErrNotFound, "thought not found")
+		return false, false, domain.Errorf(domain.ErrNotFound, "thought not found")
 	case deleted:
-		return false, domain.Errorf(domain.ErrGone, "the thought was deleted")
+		return false, false, domain.Errorf(domain.ErrGone, "the thought was deleted")
 	}
-	return added, nil
+	return added, remoteThought, nil
 }
 
 // RemoveLike deletes the user's like of the thought, if any.

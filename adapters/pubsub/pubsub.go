@@ -267,6 +267,53 @@ func (b *Backend) Provision(ctx context.Context, subs []Subscription) error {
 	return nil
 }
 
+// Retire removes what subscriptions a handler no longer has left behind: on
+// NATS the durable consumers (a stream keeps each message until every
+// consumer acked it, so an abandoned consumer keeps them all), on Postgres the
+// consumer groups' offsets rows (the pruner keeps every row a group has not
+// passed). Only the Handler and Topics of subs are used. Retiring
+// what does not exist is a no-op, so every process may call it at start.
+func (b *Backend) Retire(ctx context.Context, subs []Subscription) error {
+	for _, s := range subs {
+		for _, t := range s.Topics {
+			var (
+				gone bool
+				err  error
+			)
+			switch b.cfg.Backend {
+			case NATS:
+				gone, err = natsadapter.DeleteConsumer(ctx, b.js, s.Handler, t)
+			case Postgres:
+				gone, err = b.deleteOffsets(ctx, s.Handler, t)
+			}
+			if err != nil {
+				return fmt.Errorf("retire %s on %s: %w", s.Handler, t, err)
+			}
+			if gone {
+				b.log.InfoContext(ctx, "retired a subscription the handler no longer has", "handler", s.Handler, "topic", t)
+			}
+		}
+	}
+	return nil
+}
+
+// deleteOffsets deletes group's offsets row of topic, if the table and the
+// row exist.
+func (b *Backend) deleteOffsets(ctx context.Context, group, topic string) (bool, error) {
+	var exists bool
+	if err := b.cfg.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, outbox.OffsetsTableName(topic)).Scan(&exists); err != nil {
+		return false, fmt.Errorf("look up the offsets of %s: %w", topic, err)
+	}
+	if !exists {
+		return false, nil
+	}
+	tag, err := b.cfg.Pool.Exec(ctx, `DELETE FROM `+outbox.OffsetsTableName(topic)+` WHERE consumer_group = $1`, group)
+	if err != nil {
+		return false, fmt.Errorf("delete the %s offsets of %s: %w", topic, group, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
 func (b *Backend) consumerOptions(s Subscription) natsadapter.ConsumerOptions {
 	return natsadapter.ConsumerOptions{AckWait: s.AckWait, MaxAckPending: b.cfg.MaxAckPending}
 }

@@ -2,12 +2,14 @@ package pubsub_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
@@ -187,4 +189,56 @@ func TestHandlerLagMetricOnPostgres(t *testing.T) {
 		t.Fatal("committed event never delivered")
 	}
 	eventually(t, "lag back to 0 once consumed", func() bool { return lag(t, c, "h") == 0 })
+}
+
+// TestRetire: retiring a handler's subscription removes its durable consumer
+// (NATS) or its consumer group's offsets (Postgres), which would otherwise
+// keep the topic's events forever; other handlers' are left alone, and
+// retiring again, or what never existed, is a no-op.
+func TestRetire(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{pubsub.NATS, pubsub.Postgres} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b, db := open(t, backend)
+			topic := events.TopicLikeAdded
+			subs := []pubsub.Subscription{
+				{Handler: "stays", Topics: []string{topic}, AckWait: 5 * time.Second},
+				{Handler: "goes", Topics: []string{topic, events.TopicBoostAdded}, AckWait: 5 * time.Second},
+			}
+			if err := b.Provision(ctx, subs); err != nil {
+				t.Fatal(err)
+			}
+			has := func(handler string) bool {
+				t.Helper()
+				if backend == pubsub.NATS {
+					_, err := b.JetStream().PushConsumer(ctx, natsadapter.StreamName(topic), natsadapter.DurableName(handler, topic))
+					if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+						t.Fatal(err)
+					}
+					return err == nil
+				}
+				var n int
+				if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+outbox.OffsetsTableName(topic)+` WHERE consumer_group = $1`, handler).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n == 1
+			}
+			if !has("stays") || !has("goes") {
+				t.Fatal("provisioning made no consumer for a handler")
+			}
+			for range 2 {
+				if err := b.Retire(ctx, []pubsub.Subscription{{Handler: "goes", Topics: []string{topic}}, {Handler: "never", Topics: []string{"no.such.topic"}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if has("goes") {
+				t.Error("the retired subscription is still there")
+			}
+			if !has("stays") {
+				t.Error("retiring one handler's subscription removed another's")
+			}
+		})
+	}
 }

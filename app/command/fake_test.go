@@ -200,20 +200,20 @@ func (f fakeThoughts) VisibleTo(_ context.Context, viewer, id uuid.UUID) (domain
 
 type fakeInteractions struct{ tx *fakeTx }
 
-func (f fakeInteractions) AddLikeIfVisible(_ context.Context, l domain.Like) (bool, error) {
+func (f fakeInteractions) AddLikeIfVisible(_ context.Context, l domain.Like) (bool, bool, error) {
 	th, err := f.tx.state.visibleTo(l.UserID, l.ThoughtID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if err := th.CheckLive(); err != nil {
-		return false, err
+		return false, false, err
 	}
 	k := interaction{l.UserID, l.ThoughtID}
 	if _, ok := f.tx.state.likes[k]; ok {
-		return false, nil
+		return false, false, nil
 	}
 	f.tx.state.likes[k] = l
-	return true, nil
+	return true, th.Remote.IRI != "", nil
 }
 func (f fakeInteractions) RemoveLike(_ context.Context, userID, thoughtID uuid.UUID) (bool, error) {
 	k := interaction{userID, thoughtID}

@@ -90,9 +90,6 @@ type OutboundStore interface {
 	// Thought loads a thought (tombstones included) with its author and
 	// parent, or ErrNotFound.
 	Thought(ctx context.Context, id uuid.UUID) (OutThought, error)
-	// RemoteNotes reports which of ids are thoughts received from another
-	// server (a remote author's Note); unknown ids are left out.
-	RemoteNotes(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error)
 	// FollowerInboxes lists the inboxes of the remote accounts following
 	// userID (accepted follows).
 	FollowerInboxes(ctx context.Context, userID uuid.UUID) ([]Inbox, error)
@@ -141,11 +138,14 @@ type FederateHandler struct {
 	Logger         *slog.Logger
 }
 
-// Events are the event types the handler acts on.
+// Events are the event types the handler acts on. Of the likes, only those
+// of thoughts from other servers (their own topic): a like of a local thought
+// has nobody elsewhere to tell, and likes are most of a busy instance's
+// events.
 func (FederateHandler) Events() []events.Event {
 	return []events.Event{
 		events.ThoughtCreated{}, events.ThoughtUpdated{}, events.ThoughtDeleted{},
-		events.LikeAdded{}, events.LikeRemoved{}, events.BoostAdded{}, events.BoostRemoved{},
+		events.LikeAdded{RemoteThought: true}, events.LikeRemoved{}, events.BoostAdded{}, events.BoostRemoved{},
 		events.FollowRequested{}, events.FollowAccepted{}, events.FollowRejected{}, events.Unfollowed{},
 		events.UserBlocked{}, events.UserUnblocked{}, events.UserDeleted{},
 	}
@@ -153,40 +153,6 @@ func (FederateHandler) Events() []events.Event {
 
 // maxRemoteMentions bounds the remote accounts one thought may address.
 const maxRemoteMentions = 20
-
-// HandleBatch federates a batch of events in their order. A like concerns
-// another server only when the thought liked came from one: the likes of
-// local thoughts (nearly all of a busy instance's traffic) are settled by one
-// query for the whole batch instead of two reads each; every other event is
-// handled as Handle does. On an error the router hands each event to Handle
-// again, which is idempotent (an event's activity is stored once).
-func (h FederateHandler) HandleBatch(ctx context.Context, envs []events.Envelope) error {
-	var liked []uuid.UUID
-	for _, env := range envs {
-		if ev, ok := env.Event.(events.LikeAdded); ok {
-			liked = append(liked, ev.ThoughtID)
-		}
-	}
-	remote := map[uuid.UUID]bool{}
-	if len(liked) > 0 {
-		var err error
-		if remote, err = h.Store.RemoteNotes(ctx, liked); err != nil {
-			return fmt.Errorf("federate a batch of %d events: %w", len(envs), err)
-		}
-	}
-	for _, env := range envs {
-		if ev, ok := env.Event.(events.LikeAdded); ok && !remote[ev.ThoughtID] {
-			if env.ID == uuid.Nil {
-				return errNoEventID
-			}
-			continue // nothing to send: Handle would find the same
-		}
-		if err := h.Handle(ctx, env); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // Handle federates one event.
 func (h FederateHandler) Handle(ctx context.Context, env events.Envelope) error {

@@ -231,8 +231,8 @@ func (r worldThoughts) VisibleTo(ctx context.Context, _, id uuid.UUID) (domain.T
 
 type worldInteractions struct{}
 
-func (worldInteractions) AddLikeIfVisible(context.Context, domain.Like) (bool, error) {
-	return true, nil
+func (worldInteractions) AddLikeIfVisible(context.Context, domain.Like) (bool, bool, error) {
+	return true, false, nil
 }
 func (worldInteractions) RemoveLike(context.Context, uuid.UUID, uuid.UUID) (bool, error) {
 	return true, nil

@@ -136,7 +136,7 @@ func (in inbound) like(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		added, err := tx.Interactions().AddLikeIfVisible(ctx, like)
+		added, remote, err := tx.Interactions().AddLikeIfVisible(ctx, like)
 		if isDomain(err) {
 			return ignored("%v", err)
 		}
@@ -146,7 +146,7 @@ func (in inbound) like(ctx context.Context) error {
 		if err := tx.Federated().SetActivity(ctx, KindLike, like.ID, in.act.ID); err != nil {
 			return err
 		}
-		return in.publish(ctx, tx, events.LikeAdded{LikeID: like.ID, UserID: in.actor(), ThoughtID: t.ID})
+		return in.publish(ctx, tx, events.LikeAdded{LikeID: like.ID, UserID: in.actor(), ThoughtID: t.ID, RemoteThought: remote})
 	})
 }
 

@@ -34,11 +34,12 @@ func (h LikeThoughtHandler) Handle(ctx context.Context, cmd LikeThought) error {
 	err = h.UoW.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		// The visibility and tombstone checks are in the statement that
 		// inserts: one round trip, no gap for a deletion.
-		added, err := tx.Interactions().AddLikeIfVisible(ctx, like)
+		added, remote, err := tx.Interactions().AddLikeIfVisible(ctx, like)
 		if err != nil || !added {
 			return err
 		}
-		return tx.Publish(ctx, events.New(ctx, cmd.UserID, events.LikeAdded{LikeID: like.ID, UserID: cmd.UserID, ThoughtID: cmd.ThoughtID}, now))
+		return tx.Publish(ctx, events.New(ctx, cmd.UserID, events.LikeAdded{LikeID: like.ID, UserID: cmd.UserID, ThoughtID: cmd.ThoughtID,
+			RemoteThought: remote}, now))
 	})
 	if err != nil {
 		return fmt.Errorf("like thought %s: %w", cmd.ThoughtID, err)

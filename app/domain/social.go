@@ -194,7 +194,9 @@ type InteractionRepository interface {
 	// (Thought.CheckLive), checked in the statement that inserts: a thought
 	// the user may not see is ErrNotFound, a tombstone ErrGone. If the user
 	// already likes the thought it stores nothing (added false).
-	AddLikeIfVisible(ctx context.Context, l Like) (added bool, err error)
+	// remoteThought reports that the thought came from another server (its
+	// LikeAdded goes to federation, not to notifications).
+	AddLikeIfVisible(ctx context.Context, l Like) (added, remoteThought bool, err error)
 	RemoveLike(ctx context.Context, userID, thoughtID uuid.UUID) (removed bool, err error)
 	AddBoost(ctx context.Context, b Boost) (added bool, err error)
 	RemoveBoost(ctx context.Context, userID, thoughtID uuid.UUID) (removed bool, err error)

@@ -2,29 +2,37 @@ package events
 
 import "github.com/google/uuid"
 
-// Topics, one per event type. Stream and table names are derived from them by
-// the adapters.
+// Topics, one per event type, except that likes of thoughts from other
+// servers have a topic of their own (LikeAdded.Topic). Stream and table names
+// are derived from them by the adapters.
 const (
-	TopicThoughtCreated  = "thoughts.created"
-	TopicThoughtUpdated  = "thoughts.updated"
-	TopicThoughtDeleted  = "thoughts.deleted"
-	TopicLikeAdded       = "likes.added"
-	TopicLikeRemoved     = "likes.removed"
-	TopicBoostAdded      = "boosts.added"
-	TopicBoostRemoved    = "boosts.removed"
-	TopicFollowRequested = "follows.requested"
-	TopicFollowAccepted  = "follows.accepted"
-	TopicFollowRejected  = "follows.rejected"
-	TopicUnfollowed      = "follows.removed"
-	TopicUserBlocked     = "users.blocked"
-	TopicUserUnblocked   = "users.unblocked"
-	TopicUserDeleted     = "users.deleted"
+	TopicThoughtCreated = "thoughts.created"
+	TopicThoughtUpdated = "thoughts.updated"
+	TopicThoughtDeleted = "thoughts.deleted"
+	TopicLikeAdded      = "likes.added"
+	// TopicRemoteThoughtLiked carries the LikeAdded events of thoughts that
+	// came from another server: federation sends those to the thought's
+	// server, and nothing else has anything to do with them (the author is
+	// not ours to notify). Likes of local thoughts, nearly every like a busy
+	// instance sees, concern notifications only and never reach
+	// federation's consumer.
+	TopicRemoteThoughtLiked = "likes.added.remote"
+	TopicLikeRemoved        = "likes.removed"
+	TopicBoostAdded         = "boosts.added"
+	TopicBoostRemoved       = "boosts.removed"
+	TopicFollowRequested    = "follows.requested"
+	TopicFollowAccepted     = "follows.accepted"
+	TopicFollowRejected     = "follows.rejected"
+	TopicUnfollowed         = "follows.removed"
+	TopicUserBlocked        = "users.blocked"
+	TopicUserUnblocked      = "users.unblocked"
+	TopicUserDeleted        = "users.deleted"
 )
 
 // AllTopics lists every topic in the catalogue.
 var AllTopics = []string{
 	TopicThoughtCreated, TopicThoughtUpdated, TopicThoughtDeleted,
-	TopicLikeAdded, TopicLikeRemoved, TopicBoostAdded, TopicBoostRemoved,
+	TopicLikeAdded, TopicRemoteThoughtLiked, TopicLikeRemoved, TopicBoostAdded, TopicBoostRemoved,
 	TopicFollowRequested, TopicFollowAccepted, TopicFollowRejected, TopicUnfollowed,
 	TopicUserBlocked, TopicUserUnblocked, TopicUserDeleted,
 	TopicActivityReceived, TopicParentWanted,
@@ -73,6 +81,9 @@ type LikeAdded struct {
 	LikeID    uuid.UUID `json:"like_id"`
 	UserID    uuid.UUID `json:"user_id"`
 	ThoughtID uuid.UUID `json:"thought_id"`
+	// RemoteThought: the thought came from another server. It decides the
+	// topic: TopicRemoteThoughtLiked if set, TopicLikeAdded if not.
+	RemoteThought bool `json:"remote_thought,omitempty"`
 }
 
 // LikeRemoved: a user took back a like.
@@ -155,10 +166,15 @@ func (Unfollowed) EventType() string      { return "Unfollowed" }
 func (UserBlocked) EventType() string     { return "UserBlocked" }
 func (UserUnblocked) EventType() string   { return "UserUnblocked" }
 
-func (ThoughtCreated) Topic() string  { return TopicThoughtCreated }
-func (ThoughtUpdated) Topic() string  { return TopicThoughtUpdated }
-func (ThoughtDeleted) Topic() string  { return TopicThoughtDeleted }
-func (LikeAdded) Topic() string       { return TopicLikeAdded }
+func (ThoughtCreated) Topic() string { return TopicThoughtCreated }
+func (ThoughtUpdated) Topic() string { return TopicThoughtUpdated }
+func (ThoughtDeleted) Topic() string { return TopicThoughtDeleted }
+func (e LikeAdded) Topic() string {
+	if e.RemoteThought {
+		return TopicRemoteThoughtLiked
+	}
+	return TopicLikeAdded
+}
 func (LikeRemoved) Topic() string     { return TopicLikeRemoved }
 func (BoostAdded) Topic() string      { return TopicBoostAdded }
 func (BoostRemoved) Topic() string    { return TopicBoostRemoved }

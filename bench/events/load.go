@@ -200,8 +200,9 @@ type Throughput struct {
 // benchmark's database committed (read-only ones included: every
 // autocommitted SELECT is one), and the WAL the whole server wrote and
 // flushed (pg_stat_wal; other databases' work counts too, so it is only
-// meaningful on an otherwise quiet server). PostgreSQL publishes these
-// statistics up to a second late, so short phases under-count.
+// meaningful on an otherwise quiet server). PostgreSQL 15 publishes a
+// backend's statistics up to 10 s late when it goes idle
+// (PGSTAT_IDLE_INTERVAL), so the phase's end is read 11 s after it.
 type DBCost struct {
 	Xacts    float64 `json:"xacts"`
 	WALSyncs float64 `json:"wal_syncs"`
@@ -322,7 +323,13 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 	n := p.cfg.N
 	tr := newTracker(n)
 	sys.track(tr)
-	before, counted := p.counters(ctx) // the probe is the watcher's from here on
+	var (
+		before  dbCounters
+		counted bool
+	)
+	if p.cfg.DBCost {
+		before, counted = p.counters(ctx) // the probe is the watcher's from here on
+	}
 	oldest := p.watchOldestWriteTx(ctx)
 	defer oldest()
 	commitsDone, err := p.closedLoop(ctx, sys, tr, "throughput", n)
@@ -340,9 +347,7 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 		Redelivered: tr.nRepeated.Load(), OldestWriteTx: oldest(),
 	}
 	if counted {
-		// Statistics reach the server's shared counters up to a second
-		// after a transaction ends.
-		time.Sleep(1100 * time.Millisecond)
+		time.Sleep(11 * time.Second) // see DBCost
 		if after, ok := p.counters(ctx); ok {
 			res.PerEvent = perEvent(before, after, n)
 		}

@@ -66,6 +66,9 @@ type config struct {
 	// HandlerEvents is how many events per concurrency level.
 	HandlerAlone  bool
 	HandlerEvents int
+	// DBCost reports the database's work per event of each throughput
+	// phase (DBCost in load.go).
+	DBCost bool
 	// Users is how many authors (each with one thought) and as many likers
 	// take part.
 	Users int
@@ -181,6 +184,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Tuning.AckSync, "tune-ack-sync", false, "ack on NATS waiting for the server's confirmation (serve: async); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.BatchSize, "tune-batch", 0, "rows per Postgres handler subscriber transaction (0: as serve, pubsub's default); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.HandlerPool, "tune-handler-pool", 0, "connections of the event handlers' own pool (0: as serve, 16)")
+	fs.BoolVar(&cfg.DBCost, "db-cost", false, "report the database's transactions, WAL flushes and WAL bytes per event of each throughput phase (adds 11 s per phase: PostgreSQL publishes statistics late)")
 	fs.StringVar(&cfg.Tuning.Without, "tune-without", "", "leave these handlers out of the router, comma-separated (e.g. federation); pipeline only")
 	fs.BoolVar(&cfg.Tuning.NoBatch, "tune-no-batch", false, "handle every event alone, without the router's batching (pipeline only)")
 	fs.StringVar(&cfg.TraceDir, "trace", "", "directory for per-event CSV traces of the latency phase")

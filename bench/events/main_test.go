@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -131,7 +132,7 @@ func TestSmokeBothBackends(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Backends) != 2 || back.Backends[1].Pipeline.Throughput != rep.Backends[1].Pipeline.Throughput {
+	if len(back.Backends) != 2 || !reflect.DeepEqual(back.Backends[1].Pipeline.Throughput, rep.Backends[1].Pipeline.Throughput) {
 		t.Errorf("JSON round trip changed the report: %s", raw)
 	}
 	if !strings.HasPrefix(filepath.Base(path), "events-") {

@@ -89,10 +89,11 @@ func startPipeline(ctx context.Context, kind string, db database, users int, tun
 }
 
 // observed wraps the notifications handler to tell the tracker of every
-// event it handled: the benchmark measures commit → notification, and other
-// handlers of the same events (federation, which has nothing to do for
-// local likes) must not count an event as handled before its notification
-// is stored.
+// event it handled: the benchmark measures commit → notification, and no
+// other handler that might read the same events must count one as handled
+// before its notification is stored. (The benchmark's likes are of local
+// thoughts: topic likes.added, which only notifications reads; federation
+// reads the likes of remote thoughts.)
 func (p *pipeline) observed(hs []router.Handler) []router.Handler {
 	for i := range hs {
 		if hs[i].Name != "notifications" {
