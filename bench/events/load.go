@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -207,10 +208,40 @@ type DBCost struct {
 	Xacts    float64 `json:"xacts"`
 	WALSyncs float64 `json:"wal_syncs"`
 	WALBytes float64 `json:"wal_bytes"`
+	// CPUMillis is the whole machine's busy CPU time (/proc/stat: every
+	// state but idle and iowait) per event, from the phase's first commit to
+	// its last notification: PostgreSQL, the broker and this process
+	// together, and anything else running.
+	CPUMillis float64 `json:"cpu_ms"`
 }
 
 // dbCounters are the cumulative counters DBCost is the difference of.
 type dbCounters struct{ xacts, walSyncs, walBytes float64 }
+
+// busyCPU is the machine's busy CPU time so far (/proc/stat), in
+// milliseconds; ok is false where there is no /proc/stat.
+func busyCPU() (ms float64, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, false
+	}
+	var busy float64
+	for i, v := range f[1:] {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, false
+		}
+		if i != 3 && i != 4 && i < 8 { // idle, iowait; guest time is in user already
+			busy += n
+		}
+	}
+	return busy * 1000 / 100, true // USER_HZ is 100 on Linux
+}
 
 // counters reads the server's counters on the probe connection; ok is false
 // without a probe or if the statistics cannot be read.
@@ -327,8 +358,10 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 		before  dbCounters
 		counted bool
 	)
+	var cpuBefore float64
 	if p.cfg.DBCost {
 		before, counted = p.counters(ctx) // the probe is the watcher's from here on
+		cpuBefore, _ = busyCPU()
 	}
 	oldest := p.watchOldestWriteTx(ctx)
 	defer oldest()
@@ -347,9 +380,13 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 		Redelivered: tr.nRepeated.Load(), OldestWriteTx: oldest(),
 	}
 	if counted {
+		cpuAfter, cpuOK := busyCPU()
 		time.Sleep(11 * time.Second) // see DBCost
 		if after, ok := p.counters(ctx); ok {
 			res.PerEvent = perEvent(before, after, n)
+			if cpuOK && cpuBefore > 0 {
+				res.PerEvent.CPUMillis = round((cpuAfter-cpuBefore)/float64(n), 3)
+			}
 		}
 	}
 	return res, nil

@@ -103,6 +103,9 @@ type Tuning struct {
 	// Without leaves the named handlers out of the router (comma-separated,
 	// e.g. "federation"), to measure what each costs; pipeline only.
 	Without string `json:"without,omitempty"`
+	// RetentionInterval is the pruner's RETENTION_INTERVAL; 0 is serve's
+	// (a minute), negative turns the pruner off; pipeline only.
+	RetentionInterval time.Duration `json:"retention_interval,omitempty"`
 }
 
 func (c config) validate() error {
@@ -185,6 +188,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Tuning.BatchSize, "tune-batch", 0, "rows per Postgres handler subscriber transaction (0: as serve, pubsub's default); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.HandlerPool, "tune-handler-pool", 0, "connections of the event handlers' own pool (0: as serve, 16)")
 	fs.BoolVar(&cfg.DBCost, "db-cost", false, "report the database's transactions, WAL flushes and WAL bytes per event of each throughput phase (adds 11 s per phase: PostgreSQL publishes statistics late)")
+	fs.DurationVar(&cfg.Tuning.RetentionInterval, "tune-retention-interval", 0, "RETENTION_INTERVAL of the pipeline's pruner (0: as serve, 1m; negative: no pruning)")
 	fs.StringVar(&cfg.Tuning.Without, "tune-without", "", "leave these handlers out of the router, comma-separated (e.g. federation); pipeline only")
 	fs.BoolVar(&cfg.Tuning.NoBatch, "tune-no-batch", false, "handle every event alone, without the router's batching (pipeline only)")
 	fs.StringVar(&cfg.TraceDir, "trace", "", "directory for per-event CSV traces of the latency phase")

@@ -58,6 +58,7 @@ func startPipeline(ctx context.Context, kind string, db database, users int, tun
 		// serve's defaults).
 		EventSubscribers: tune.Subscribers, EventHandlerConns: tune.HandlerPool,
 		EventAckSync: tune.AckSync, EventBatchSize: tune.BatchSize, EventNoBatch: tune.NoBatch,
+		Retention: service.Retention{Interval: tune.RetentionInterval},
 	}
 	p.svc, err = service.Open(ctx, cfg, logger, service.Options{
 		Embedded: true, Processing: true,

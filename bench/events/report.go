@@ -75,11 +75,11 @@ func printTable(w io.Writer, rep Report) {
 				b.Backend, r.Throughput.CommitsPerSec, r.OpenLoop.OfferedRate, r.OpenLoop.Late, r.Throughput.OldestWriteTx, r.OpenLoop.OldestWriteTx)
 		}
 		if c := tp.PerEvent; c != nil {
-			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes)
+			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis)
 		}
 		if r := b.Reference; r != nil && r.Throughput.PerEvent != nil {
 			c := r.Throughput.PerEvent
-			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes)
+			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis)
 		}
 		for _, h := range b.HandlerAlone {
 			fmt.Fprintf(w, "  %s notification handler alone, %d goroutine(s): %.0f events/s (p50 %.2f ms, p99 %.2f ms per event)\n",
