@@ -21,8 +21,8 @@ type NotificationRetention struct {
 }
 
 // PruneNotifications deletes the notifications r no longer keeps, at most
-// batch rows per statement (each its own short transaction), and returns how
-// many went.
+// batch rows per statement (each its own short transaction, followed by a
+// pause as long as it took), and returns how many went.
 func PruneNotifications(ctx context.Context, pool *pgxpool.Pool, r NotificationRetention, now time.Time, batch int) (int64, error) {
 	if batch <= 0 {
 		return 0, errors.New("prune notifications: batch size must be positive")
@@ -41,6 +41,7 @@ func PruneNotifications(ctx context.Context, pool *pgxpool.Pool, r NotificationR
 		}
 		before := uuidV7Floor(now.Add(-h.keep))
 		for {
+			start := time.Now()
 			tag, err := pool.Exec(ctx, `DELETE FROM notifications WHERE id IN (
 				SELECT id FROM notifications WHERE `+h.cond+` ORDER BY id LIMIT $2)`, pgUUID(before), batch)
 			if err != nil {
@@ -50,8 +51,13 @@ func PruneNotifications(ctx context.Context, pool *pgxpool.Pool, r NotificationR
 			if tag.RowsAffected() < int64(batch) {
 				break
 			}
-			if err := ctx.Err(); err != nil {
-				return total, err
+			// Work at most half the time, as pubsub.PruneTopic does.
+			t := time.NewTimer(time.Since(start))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return total, ctx.Err()
+			case <-t.C:
 			}
 		}
 	}
