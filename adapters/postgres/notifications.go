@@ -42,7 +42,7 @@ func (r Notifications) Add(ctx context.Context, n domain.Notification) (bool, er
 		(id, event_id, type, recipient_id, actor_id, thought_id, correlation_id, created_at)
 		SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::uuid, $6::uuid, $7::text, $8::timestamptz
 		WHERE $4::uuid <> $5::uuid
-		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid AND deleted_at IS NULL) AND EXISTS (SELECT 1 FROM users WHERE id = $5::uuid AND deleted_at IS NULL)
+		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid AND deleted_at IS NULL AND host IS NULL) AND EXISTS (SELECT 1 FROM users WHERE id = $5::uuid AND deleted_at IS NULL)
 		AND `+notBlockedEitherWay("$4::uuid", "$5::uuid")+`
 		AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM thoughts t
 			WHERE t.id = $6::uuid AND t.deleted_at IS NULL AND `+visibleTo(4)+` FOR SHARE))
@@ -66,7 +66,7 @@ func (r Notifications) AddToAuthor(ctx context.Context, n domain.Notification) (
 		(id, event_id, type, recipient_id, actor_id, thought_id, correlation_id, created_at)
 		SELECT $1::uuid, $2::uuid, $3::text, t.author_id, $4::uuid, t.id, $6::text, $7::timestamptz
 		FROM thoughts t
-		WHERE t.id = $5::uuid AND t.deleted_at IS NULL AND t.author_id <> $4::uuid
+		WHERE t.id = $5::uuid AND t.deleted_at IS NULL AND t.ap_iri IS NULL AND t.author_id <> $4::uuid
 		AND EXISTS (SELECT 1 FROM users WHERE id = $4::uuid AND deleted_at IS NULL)
 		AND `+notBlockedEitherWay("t.author_id", "$4::uuid")+`
 		FOR SHARE OF t
@@ -104,7 +104,7 @@ func (r Notifications) AddManyToAuthor(ctx context.Context, ns []domain.Notifica
 		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[])
 			AS v(id, event_id, type, actor_id, thought_id, correlation_id, created_at)
 		JOIN thoughts t ON t.id = v.thought_id
-		WHERE t.deleted_at IS NULL AND t.author_id <> v.actor_id
+		WHERE t.deleted_at IS NULL AND t.ap_iri IS NULL AND t.author_id <> v.actor_id
 		AND EXISTS (SELECT 1 FROM users WHERE id = v.actor_id AND deleted_at IS NULL)
 		AND `+notBlockedEitherWay("t.author_id", "v.actor_id")+`
 		ORDER BY v.event_id, v.type

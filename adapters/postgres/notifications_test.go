@@ -290,6 +290,40 @@ func TestAddToAuthor(t *testing.T) {
 	}
 }
 
+// TestNoNotificationsForRemoteAccounts: an account of another server cannot
+// read notifications here, so none is stored for one: not about its thought
+// (a boost, a reply, a like), not addressed to it (a follow, a mention).
+func TestNoNotificationsForRemoteAccounts(t *testing.T) {
+	t.Parallel()
+	f := newNotificationFixture(t)
+	bob := f.user("bob")
+	carol := uuid.Must(uuid.NewV7())
+	iri := "https://remote.example/users/carol"
+	f.exec(`INSERT INTO remote_actors (iri, host, username, actor_type, inbox, key_id, public_key_pem, fetched_at)
+		VALUES ($1, 'remote.example', 'carol', 'Person', $1 || '/inbox', $1 || '#main-key', 'pem', now())`, iri)
+	f.exec(`INSERT INTO users (id, username, email, password_hash, created_at, updated_at, host, actor_iri)
+		VALUES ($1, 'carol', '', '', now(), now(), 'remote.example', $2)`, carol, iri)
+	note := uuid.Must(uuid.NewV7())
+	f.exec(`INSERT INTO thoughts (id, author_id, content, visibility, created_at, ap_iri) VALUES ($1, $2, 'hi', 'public', now(), $3)`,
+		note, carol, iri+"/notes/1")
+	r := f.uow.Notifications()
+	ctx := context.Background()
+	if added, err := r.AddToAuthor(ctx, newNotification(domain.NotificationBoost, uuid.Nil, bob, &note)); err != nil || added {
+		t.Errorf("boost of a remote thought: AddToAuthor = %v, %v; want nothing stored", added, err)
+	}
+	if n, err := r.AddManyToAuthor(ctx, []domain.Notification{newNotification(domain.NotificationLike, uuid.Nil, bob, &note)}); err != nil || n != 0 {
+		t.Errorf("like of a remote thought: AddManyToAuthor = %d, %v; want nothing stored", n, err)
+	}
+	if f.add(newNotification(domain.NotificationFollow, carol, bob, nil)) {
+		t.Error("a follow of a remote account stored a notification for it")
+	}
+	// The same follow of a local account is stored: the guard is the host.
+	dave := f.user("dave")
+	if !f.add(newNotification(domain.NotificationFollow, dave, bob, nil)) {
+		t.Error("a follow of a local account stored nothing")
+	}
+}
+
 // AddManyToAuthor applies AddToAuthor's rules to each row on its own: in one
 // statement, the rows that break a rule (self, block, unknown actor or
 // thought, deleted thought, a duplicate within the statement or of a row

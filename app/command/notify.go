@@ -16,7 +16,10 @@ import (
 // notification rules need, inside a command's transaction.
 type TxNotifications interface {
 	// Add stores n, in one statement, only if at that moment:
-	//   - its actor and recipient are different users that both exist;
+	//   - its actor and recipient are different users that both exist, and
+	//     the recipient is a local account (another server's account cannot
+	//     read notifications here; its server hears of the event through
+	//     federation);
 	//   - neither of them blocks the other;
 	//   - it is about no thought, or about one that is not deleted and that
 	//     the recipient may see (the visibility rule of the thoughts);
