@@ -181,14 +181,28 @@ func notificationsSurviveAbruptStop(t *testing.T, batched bool) {
 		}
 
 		r.start([]router.Handler{secondNotify})
-		eventually(t, testPolicy.AckWait()+patience, "every event notified after the restart, and the held ones delivered again", func() bool {
+		var notRedelivered []uuid.UUID
+		var stored int
+		deadline := time.Now().Add(testPolicy.AckWait() + patience)
+		for {
+			notRedelivered = notRedelivered[:0]
 			for _, id := range held.list() {
 				if !notifiedAgain.has(id) {
-					return false
+					notRedelivered = append(notRedelivered, id)
 				}
 			}
-			return count() >= total
-		})
+			if stored = count(); len(notRedelivered) == 0 && stored >= total {
+				break
+			}
+			if time.Now().After(deadline) {
+				// Say which part failed: a held delivery never handed to
+				// the second router, or an event never notified at all.
+				t.Fatalf("after %s: %d of %d notifications stored; %d of %d held deliveries not delivered again (e.g. %v); %d poisoned; logged: %d failed, %d interrupted by shutdown",
+					testPolicy.AckWait()+patience, stored, total, len(notRedelivered), held.len(), notRedelivered[:min(3, len(notRedelivered))], len(r.poisoned()),
+					len(r.logs.records("handler failed")), len(r.logs.records("handler interrupted by shutdown; the event will be delivered again")))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		// Per published event, its notifications in the real table.
 		var missing, repeated, rows int
 		if err := r.db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE n = 0), count(*) FILTER (WHERE n > 1),
