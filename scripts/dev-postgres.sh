@@ -9,7 +9,13 @@
 #     the tests create one database per package) and the database `thoughts`.
 #
 # Idempotent: when the DSN already works this is a fast no-op that needs no privileges.
-# The cluster's configuration is never changed (fsync etc. stay as they are).
+# The cluster's configuration files are never changed (fsync etc. stay as they are). A
+# cluster this script starts or creates runs with max_connections = 300 (a command-line
+# option, not a setting in its files): the test suite runs two packages at once, and a
+# process with the Postgres event backend holds a connection per consumer besides its
+# pools, so the default 100 ran out (SQLSTATE 53300). A cluster that is already running
+# keeps what it has; restart it through this script to get the larger limit
+# (pg_ctlcluster VER NAME stop, then make test).
 set -euo pipefail
 
 readonly HOST=127.0.0.1
@@ -19,6 +25,7 @@ readonly PASSWORD=thoughts
 readonly DB=thoughts
 readonly DEFAULT_DSN="postgres://${ROLE}:${PASSWORD}@${HOST}:${PORT}/${DB}?sslmode=disable"
 readonly WAIT_SECONDS=30
+readonly MAX_CONNECTIONS=300
 
 log() { printf 'dev-postgres: %s\n' "$*" >&2; }
 die() {
@@ -171,14 +178,16 @@ else
 		c_ver=$(server_versions | tail -n1)
 		c_name=main
 		log "creating cluster ${c_ver}/${c_name} on port ${PORT}"
-		as_root pg_createcluster "$c_ver" "$c_name" -p "$PORT" --start >/dev/null 9>&-
+		as_root pg_createcluster "$c_ver" "$c_name" -p "$PORT" >/dev/null 9>&-
+		as_root pg_ctlcluster "$c_ver" "$c_name" start -- -o "-c max_connections=${MAX_CONNECTIONS}" 9>&- ||
+			die "could not start the new cluster ${c_ver}/${c_name}"
 		cluster=$(cluster_on_port)
 		[[ -n $cluster ]] || die "pg_createcluster did not create a cluster on port ${PORT}"
 		read -r c_ver c_name _ c_status c_owner _ c_log <<<"$cluster"
 		owner=$c_owner
 	elif [[ $c_status != online* ]]; then
 		log "starting cluster ${c_ver}/${c_name}"
-		as_root pg_ctlcluster "$c_ver" "$c_name" start 9>&- ||
+		as_root pg_ctlcluster "$c_ver" "$c_name" start -- -o "-c max_connections=${MAX_CONNECTIONS}" 9>&- ||
 			die "could not start cluster ${c_ver}/${c_name}; see ${c_log}"
 	fi
 	# Wait until the server answers over TCP, or over its local socket only (misconfigured).
