@@ -17,7 +17,9 @@ type client struct {
 	base string
 }
 
-func (c client) call(method, path, token string, body any, want int) map[string]any {
+// do sends a request with body as JSON (if not nil) and the bearer token (if
+// any), and returns the status and the body.
+func (c client) do(method, path, token string, body any) (int, []byte) {
 	c.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -37,8 +39,14 @@ func (c client) call(method, path, token string, body any, want int) map[string]
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, data)
+	return resp.StatusCode, data
+}
+
+func (c client) call(method, path, token string, body any, want int) map[string]any {
+	c.t.Helper()
+	status, data := c.do(method, path, token, body)
+	if status != want {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, data)
 	}
 	var out map[string]any
 	if len(data) > 0 && data[0] == '{' {

@@ -330,24 +330,7 @@ func (r *inboxRig) register(name string) localUser {
 // under "items".
 func (r *inboxRig) api(method, path, token string, body any) (int, map[string]any) {
 	r.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, r.base+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, b := client{t: r.t, base: r.base}.do(method, path, token, body)
 	out := map[string]any{}
 	if len(b) > 0 && b[0] == '[' {
 		var items []any
@@ -356,7 +339,7 @@ func (r *inboxRig) api(method, path, token string, body any) (int, map[string]an
 	} else {
 		json.Unmarshal(b, &out)
 	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 // items is the list an API call answered.

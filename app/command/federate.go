@@ -205,6 +205,16 @@ func (h FederateHandler) Handle(ctx context.Context, env events.Envelope) error 
 // not for federation: redelivering it cannot help.
 var errIgnore = errors.New("nothing to federate")
 
+// thought loads a thought with its author (tombstones included); an unknown
+// one is errIgnore.
+func (h FederateHandler) thought(ctx context.Context, id uuid.UUID) (OutThought, error) {
+	t, err := h.Store.Thought(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return OutThought{}, errIgnore
+	}
+	return t, err
+}
+
 // local loads a local account (deleted ones included); a remote one, or
 // none, is errIgnore.
 func (h FederateHandler) local(ctx context.Context, id uuid.UUID) (domain.User, error) {
@@ -364,10 +374,7 @@ func (h FederateHandler) noteOf(ctx context.Context, t OutThought) (vocab.Note, 
 // followers, the remote accounts it mentions and the remote author it
 // replies to (an Update also to everyone an earlier activity reached).
 func (h FederateHandler) note(ctx context.Context, env events.Envelope, thoughtID uuid.UUID, typ string) error {
-	t, err := h.Store.Thought(ctx, thoughtID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return errIgnore
-	}
+	t, err := h.thought(ctx, thoughtID)
 	if err != nil {
 		return err
 	}
@@ -407,10 +414,7 @@ func (h FederateHandler) note(ctx context.Context, env events.Envelope, thoughtI
 // deleteNote sends the Delete of a local thought to every inbox an earlier
 // activity about it reached, and to the author's remote followers.
 func (h FederateHandler) deleteNote(ctx context.Context, env events.Envelope, thoughtID uuid.UUID) error {
-	t, err := h.Store.Thought(ctx, thoughtID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return errIgnore
-	}
+	t, err := h.thought(ctx, thoughtID)
 	if err != nil {
 		return err
 	}
@@ -450,10 +454,7 @@ func (h FederateHandler) like(ctx context.Context, env events.Envelope, ev event
 	if err != nil {
 		return err
 	}
-	t, err := h.Store.Thought(ctx, ev.ThoughtID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return errIgnore
-	}
+	t, err := h.thought(ctx, ev.ThoughtID)
 	if err != nil {
 		return err
 	}
@@ -479,10 +480,7 @@ func (h FederateHandler) announce(ctx context.Context, env events.Envelope, ev e
 	if err != nil {
 		return err
 	}
-	t, err := h.Store.Thought(ctx, ev.ThoughtID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return errIgnore
-	}
+	t, err := h.thought(ctx, ev.ThoughtID)
 	if err != nil {
 		return err
 	}
