@@ -37,6 +37,7 @@ import (
 
 	"github.com/thoughts-project/thoughts/adapters/auth"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/bench/internal/benchproc"
 )
 
 // defaultDatabaseURL is the development cluster (scripts/dev-postgres.sh).
@@ -189,7 +190,7 @@ func (o options) validate() error {
 func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdout io.Writer) (report, error) {
 	rep := report{StartedAt: time.Now().UTC(), Options: o.json()}
 	rep.Host = hostInfo()
-	root, err := moduleRoot(ctx)
+	root, err := benchproc.ModuleRoot(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -202,7 +203,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger, stdo
 	}
 	defer os.RemoveAll(tmp)
 	log.Info("building thoughts", "root", root)
-	bin, err := buildThoughts(ctx, root, tmp)
+	bin, err := benchproc.Build(ctx, root, tmp, "thoughts", "")
 	if err != nil {
 		return rep, err
 	}

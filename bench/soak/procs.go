@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,51 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/thoughts-project/thoughts/bench/internal/benchproc"
 )
-
-// moduleRoot is the directory of the thoughts module's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the thoughts module: run from the repository")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// buildThoughts compiles the thoughts binary into dir.
-func buildThoughts(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "thoughts")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, stderr.String())
-	}
-	return bin, nil
-}
-
-// childEnv is this process's environment with the given settings replacing
-// any inherited ones.
-func childEnv(set map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; !ok {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
 
 // freeAddr is a free 127.0.0.1 port.
 func freeAddr() (string, error) {
@@ -74,7 +32,7 @@ func freeAddr() (string, error) {
 // migrate runs `thoughts migrate`.
 func migrate(ctx context.Context, bin string, env map[string]string) error {
 	cmd := exec.CommandContext(ctx, bin, "migrate")
-	cmd.Env = childEnv(env)
+	cmd.Env = benchproc.Env(env)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -124,7 +82,7 @@ func startProcessAt(ctx context.Context, name string, argv []string, dir, readyP
 		set[k] = v
 	}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Env = childEnv(set)
+	p.cmd.Env = benchproc.Env(set)
 	p.cmd.Stdout, p.cmd.Stderr = p.logFile, p.logFile
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", command, err)
@@ -174,18 +132,7 @@ func (p *process) Alive() bool {
 // Stop sends SIGTERM (the process drains) and SIGKILL after 30 s.
 func (p *process) Stop() {
 	defer p.logFile.Close()
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
+	benchproc.Stop(p.cmd, p.exited)
 }
 
 // logTail is the last n lines of the process's log.

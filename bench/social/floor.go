@@ -35,6 +35,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/bench/internal/benchproc"
 )
 
 // The floor child process reads its settings from these variables.
@@ -228,7 +229,7 @@ func startFloor(ctx context.Context, dsn string, secret []byte, issuer string, l
 	ln.Close()
 	p := &floorProcess{exited: make(chan struct{}), BaseURL: "http://" + addr}
 	p.cmd = exec.Command(self, "-floor-serve")
-	p.cmd.Env = childEnv(map[string]string{floorEnvDSN: dsn, floorEnvAddr: addr, floorEnvSecret: string(secret), floorEnvIssuer: issuer})
+	p.cmd.Env = benchproc.Env(map[string]string{floorEnvDSN: dsn, floorEnvAddr: addr, floorEnvSecret: string(secret), floorEnvIssuer: issuer})
 	p.cmd.Stdout, p.cmd.Stderr = os.Stderr, os.Stderr
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the floor: %w", err)

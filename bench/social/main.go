@@ -32,6 +32,7 @@ import (
 
 	"github.com/thoughts-project/thoughts/adapters/auth"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/bench/internal/benchproc"
 )
 
 // defaultDatabaseURL is the development cluster (scripts/dev-postgres.sh).
@@ -113,7 +114,7 @@ func main() {
 
 func run(ctx context.Context, o options, adminURL string, log *slog.Logger) error {
 	began := time.Now()
-	root, err := moduleRoot(ctx)
+	root, err := benchproc.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func run(ctx context.Context, o options, adminURL string, log *slog.Logger) erro
 	}
 	defer os.RemoveAll(tmp)
 	log.Info("building thoughts", "root", root)
-	bin, err := buildThoughts(ctx, root, tmp, "thoughts", "")
+	bin, err := benchproc.Build(ctx, root, tmp, "thoughts", "")
 	if err != nil {
 		return err
 	}

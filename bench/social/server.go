@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,62 +12,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
+
+	"github.com/thoughts-project/thoughts/bench/internal/benchproc"
 )
-
-// moduleRoot is the directory of the thoughts module's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the thoughts module: run from the repository")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// buildThoughts compiles the thoughts binary into dir as name, with the
-// build tags tags (comma-separated; empty: none).
-func buildThoughts(ctx context.Context, root, dir, name, tags string) (string, error) {
-	bin := filepath.Join(dir, name)
-	args := []string{"build", "-o", bin}
-	if tags != "" {
-		args = append(args, "-tags", tags)
-	}
-	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, stderr.String())
-	}
-	return bin, nil
-}
-
-// childEnv is this process's environment with the given settings replacing
-// any inherited ones.
-func childEnv(set map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; !ok {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
 
 // migrate runs `thoughts migrate` against dsn.
 func migrate(ctx context.Context, bin, dsn, dataDir string) error {
 	cmd := exec.CommandContext(ctx, bin, "migrate")
-	cmd.Env = childEnv(map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "warn", "DATA_DIR": dataDir})
+	cmd.Env = benchproc.Env(map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "warn", "DATA_DIR": dataDir})
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -120,7 +72,7 @@ func startAPI(ctx context.Context, bin, dsn, dataDir, backend string, shared api
 		p.Secret = []byte(hex.EncodeToString(raw))
 	}
 	p.cmd = exec.Command(bin, "api")
-	p.cmd.Env = childEnv(map[string]string{
+	p.cmd.Env = benchproc.Env(map[string]string{
 		"DATABASE_URL":   dsn,
 		"HTTP_ADDR":      addr,
 		"PUBLIC_URL":     p.PublicURL,
@@ -175,17 +127,4 @@ func startAPI(ctx context.Context, bin, dsn, dataDir, backend string, shared api
 
 // Stop asks the server to shut down (SIGTERM, so it drains) and kills it if
 // it has not exited within 30 s.
-func (p *apiProcess) Stop() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
+func (p *apiProcess) Stop() { benchproc.Stop(p.cmd, p.exited) }

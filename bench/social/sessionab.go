@@ -47,6 +47,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/auth"
+	"github.com/thoughts-project/thoughts/bench/internal/benchproc"
 )
 
 // noSessionCheckTag is the build tag of ports/httpapi/sessioncheck_off.go.
@@ -118,7 +119,7 @@ func sessionAB(ctx context.Context, o options, s abSetup, rep report, log *slog.
 	} else {
 		log.Info("building thoughts without the session check", "tags", noSessionCheckTag)
 		var err error
-		if offBin, err = buildThoughts(ctx, s.root, s.dir, "thoughts-no-session-check", noSessionCheckTag); err != nil {
+		if offBin, err = benchproc.Build(ctx, s.root, s.dir, "thoughts-no-session-check", noSessionCheckTag); err != nil {
 			return err
 		}
 	}
