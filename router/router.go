@@ -380,29 +380,45 @@ func (r *Router) Close() error {
 func (r *Router) handle(h Handler) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		ctx := events.WithCorrelationID(msg.Context(), msg.Metadata.Get(events.MetaCorrelationID))
-		log := r.log.With("handler", h.Name, "event_id", msg.UUID, "topic", message.SubscribeTopicFromCtx(ctx))
+		// The record's attributes are built only for a line that is
+		// logged: a logger.With per message cost more than the rest of
+		// this function.
+		attrs := func(more ...any) []any {
+			return append([]any{"handler", h.Name, "event_id", msg.UUID, "topic", message.SubscribeTopicFromCtx(ctx)}, more...)
+		}
 		// Errors are returned as they are: the poisoned copy's metadata and
 		// the log lines already name the handler, event and topic.
+		// A batching handler waits for the rest of this message's
+		// delivery: it has to learn that this one reached it.
+		arrived := func() {}
+		if d := events.DeliveryOf(ctx); d != nil {
+			arrived = func() { d.Arrived(msg.UUID) }
+		}
 		env, err := Decode(msg)
 		if err != nil {
-			log.ErrorContext(ctx, "undecodable event; poisoning it", "err", err)
+			arrived()
+			r.log.ErrorContext(ctx, "undecodable event; poisoning it", attrs("err", err)...)
 			return err
 		}
-		log = log.With("event_type", env.Event.EventType())
 		msg.SetContext(ctx)
 		handle := h.Handle
 		if b := r.batchers[h.Name]; b != nil {
-			handle = b.handle
+			handle = func(ctx context.Context, env events.Envelope) error { return b.handle(ctx, env, arrived) }
+		} else {
+			arrived()
 		}
 		if err := handle(ctx, env); err != nil {
 			if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
-				log.InfoContext(ctx, "handler interrupted by shutdown; the event will be delivered again", "err", err)
+				r.log.InfoContext(ctx, "handler interrupted by shutdown; the event will be delivered again",
+					attrs("event_type", env.Event.EventType(), "err", err)...)
 				return errors.Join(err, context.Canceled)
 			}
-			log.WarnContext(ctx, "handler failed", "err", err)
+			r.log.WarnContext(ctx, "handler failed", attrs("event_type", env.Event.EventType(), "err", err)...)
 			return err
 		}
-		log.DebugContext(ctx, "event handled")
+		if r.log.Enabled(ctx, slog.LevelDebug) {
+			r.log.DebugContext(ctx, "event handled", attrs("event_type", env.Event.EventType())...)
+		}
 		return nil
 	}
 }

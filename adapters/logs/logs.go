@@ -55,7 +55,39 @@ func (h correlationHandler) WithGroup(name string) slog.Handler {
 }
 
 // Watermill adapts logger for Watermill, which logs at info what we consider
-// debug (every subscription and handler start).
+// debug (every subscription and handler start). Lines below the logger's
+// level are dropped before their fields are converted: Watermill traces
+// every message it receives, acks and publishes.
 func Watermill(logger *slog.Logger) watermill.LoggerAdapter {
-	return watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	return watermillLogger{
+		LoggerAdapter: watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
+		enabled:       logger.Handler().Enabled,
+	}
+}
+
+type watermillLogger struct {
+	watermill.LoggerAdapter
+	enabled func(context.Context, slog.Level) bool
+}
+
+func (l watermillLogger) Info(msg string, fields watermill.LogFields) {
+	if l.enabled(context.Background(), slog.LevelDebug) { // mapped to debug
+		l.LoggerAdapter.Info(msg, fields)
+	}
+}
+
+func (l watermillLogger) Debug(msg string, fields watermill.LogFields) {
+	if l.enabled(context.Background(), slog.LevelDebug) {
+		l.LoggerAdapter.Debug(msg, fields)
+	}
+}
+
+func (l watermillLogger) Trace(msg string, fields watermill.LogFields) {
+	if l.enabled(context.Background(), watermill.LevelTrace) {
+		l.LoggerAdapter.Trace(msg, fields)
+	}
+}
+
+func (l watermillLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return watermillLogger{LoggerAdapter: l.LoggerAdapter.With(fields), enabled: l.enabled}
 }

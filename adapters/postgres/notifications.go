@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/query"
@@ -87,7 +88,9 @@ func (r Notifications) AddManyToAuthor(ctx context.Context, ns []domain.Notifica
 		return 0, nil
 	}
 	var (
-		ids, eventIDs, actors, thoughts = make([]uuid.UUID, len(ns)), make([]uuid.UUID, len(ns)), make([]uuid.UUID, len(ns)), make([]uuid.UUID, len(ns))
+		// pgtype.UUID, not uuid.UUID: pgx would encode each element through
+		// its driver.Valuer, as a string it then parses again.
+		ids, eventIDs, actors, thoughts = make([]pgtype.UUID, len(ns)), make([]pgtype.UUID, len(ns)), make([]pgtype.UUID, len(ns)), make([]pgtype.UUID, len(ns))
 		types, correlations             = make([]string, len(ns)), make([]string, len(ns))
 		at                              = make([]time.Time, len(ns))
 	)
@@ -95,7 +98,7 @@ func (r Notifications) AddManyToAuthor(ctx context.Context, ns []domain.Notifica
 		if n.ThoughtID == nil {
 			return 0, fmt.Errorf("insert %s notification: no thought", n.Type)
 		}
-		ids[i], eventIDs[i], actors[i], thoughts[i] = n.ID, n.EventID, n.ActorID, *n.ThoughtID
+		ids[i], eventIDs[i], actors[i], thoughts[i] = pgUUID(n.ID), pgUUID(n.EventID), pgUUID(n.ActorID), pgUUID(*n.ThoughtID)
 		types[i], correlations[i], at[i] = string(n.Type), n.CorrelationID, n.CreatedAt
 	}
 	tag, err := r.db.Exec(ctx, `INSERT INTO notifications
