@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,7 +22,13 @@ import (
 // call — one statement and one commit instead of one per event — then wakes
 // each waiting call with the outcome. Nothing waits to fill a batch: under
 // light load a batch is one event; under heavy load events queue while a
-// batch commits, and the next batch takes them all (group commit).
+// batch commits, and the next batch takes them all (group commit). The one
+// wait is for the rest of a delivery (events.Delivery: a Postgres consumer's
+// read batch, handed over at once): its messages reach the handler on
+// goroutines of their own, and a worker that took the first alone would
+// split one read into several small batches. A worker gathers until every
+// delivery it holds events of has arrived, or no message came for
+// deliveryWait.
 //
 // Every message still goes through the whole middleware chain on its own:
 // its correlation ID, its retries, its timeout, its poisoning, its ack. If a
@@ -38,10 +45,16 @@ const DefaultMaxBatch = 100
 // a process: while one commits, the next can gather and start.
 const defaultBatchWorkers = 2
 
+// deliveryWait bounds a worker's wait for the next message of a delivery.
+// They arrive microseconds apart; one that does not arrive (its attempt
+// timed out, the router is closing) holds the others no longer than this.
+const deliveryWait = 5 * time.Millisecond
+
 type batchReq struct {
-	ctx  context.Context
-	env  events.Envelope
-	done chan error // buffered: the worker never blocks on it
+	ctx      context.Context
+	env      events.Envelope
+	delivery *events.Delivery // nil: the subscriber delivers one at a time
+	done     chan error       // buffered: the worker never blocks on it
 }
 
 // batcher gathers one handler's events into HandleBatch calls.
@@ -52,6 +65,12 @@ type batcher struct {
 	reqs chan *batchReq
 	stop chan struct{}
 	wg   sync.WaitGroup
+	// deliveryWait is deliveryWait, or a test's.
+	deliveryWait time.Duration
+	// gathering is held by the worker taking requests: one batch gathers
+	// at a time (the other worker may be applying its own), so two workers
+	// never split a delivery between them.
+	gathering sync.Mutex
 	// alone holds the IDs of events whose Handle failed: until it succeeds
 	// (or is poisoned) such an event is handled on its own.
 	aloneMu sync.Mutex
@@ -65,7 +84,8 @@ func newBatcher(h Handler, maxBatch, workers int, log *slog.Logger) *batcher {
 	if workers <= 0 {
 		workers = defaultBatchWorkers
 	}
-	b := &batcher{h: h, max: maxBatch, log: log, reqs: make(chan *batchReq), stop: make(chan struct{}), alone: map[string]struct{}{}}
+	b := &batcher{h: h, max: maxBatch, log: log, reqs: make(chan *batchReq), stop: make(chan struct{}), alone: map[string]struct{}{},
+		deliveryWait: deliveryWait}
 	for range workers {
 		b.wg.Add(1)
 		go b.work()
@@ -85,18 +105,23 @@ func (b *batcher) close() {
 }
 
 // handle applies env through a batch, or alone if it failed before or its
-// batch failed.
-func (b *batcher) handle(ctx context.Context, env events.Envelope) error {
+// batch failed. It calls arrived once env is queued, or once it is known
+// that it will not be (see events.Delivery).
+func (b *batcher) handle(ctx context.Context, env events.Envelope, arrived func()) error {
 	id := env.ID.String()
 	if b.isAlone(id) {
+		arrived()
 		return b.handleAlone(ctx, id, env)
 	}
-	r := &batchReq{ctx: ctx, env: env, done: make(chan error, 1)}
+	r := &batchReq{ctx: ctx, env: env, delivery: events.DeliveryOf(ctx), done: make(chan error, 1)}
 	select {
 	case b.reqs <- r:
+		arrived()
 	case <-b.stop:
+		arrived()
 		return b.handleAlone(ctx, id, env)
 	case <-ctx.Done():
+		arrived()
 		return ctx.Err()
 	}
 	select {
@@ -145,23 +170,11 @@ func (b *batcher) work() {
 	for {
 		// Fresh slices each time: the previous batch's watcher may still
 		// be reading its own.
-		var batch []*batchReq
-		var envs []events.Envelope
-		select {
-		case r := <-b.reqs:
-			batch = append(batch, r)
-		case <-b.stop:
+		batch, ok := b.gather()
+		if !ok {
 			return
 		}
-	gather:
-		for len(batch) < b.max {
-			select {
-			case r := <-b.reqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
+		var envs []events.Envelope
 		// A call that gave up (its attempt timed out, the router is
 		// closing) is not applied: it has been nacked and will come again.
 		var live []*batchReq
@@ -178,6 +191,68 @@ func (b *batcher) work() {
 		}
 		b.run(live, envs)
 	}
+}
+
+// gather waits for a request and returns it with every other one queued,
+// up to max, once every delivery among them has arrived (or deliveryWait
+// passed); false once the batcher stops.
+func (b *batcher) gather() ([]*batchReq, bool) {
+	b.gathering.Lock()
+	defer b.gathering.Unlock()
+	var (
+		batch      []*batchReq
+		deliveries []*events.Delivery // of the batch's requests, not yet complete
+		timer      *time.Timer
+	)
+	add := func(r *batchReq) {
+		batch = append(batch, r)
+		if d := r.delivery; d != nil && !slices.Contains(deliveries, d) {
+			deliveries = append(deliveries, d)
+		}
+	}
+	select {
+	case r := <-b.reqs:
+		add(r)
+	case <-b.stop:
+		return nil, false
+	}
+	for len(batch) < b.max {
+		select {
+		case r := <-b.reqs:
+			add(r)
+			continue
+		default:
+		}
+		deliveries = slices.DeleteFunc(deliveries, func(d *events.Delivery) bool {
+			select {
+			case <-d.Complete():
+				return true
+			default:
+				return false
+			}
+		})
+		if len(deliveries) == 0 {
+			break
+		}
+		// The wait restarts with each arrival: it bounds the gap between
+		// two messages, which is what load stretches.
+		if timer == nil {
+			timer = time.NewTimer(b.deliveryWait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(b.deliveryWait)
+		}
+		select {
+		case r := <-b.reqs:
+			add(r)
+		case <-deliveries[0].Complete():
+		case <-timer.C:
+			return batch, true
+		case <-b.stop:
+			return batch, true
+		}
+	}
+	return batch, true
 }
 
 func (b *batcher) run(batch []*batchReq, envs []events.Envelope) {

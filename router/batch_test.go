@@ -78,7 +78,7 @@ func TestBatchWithOneBadEvent(t *testing.T) {
 	}
 	ctx := context.Background()
 	errs := make(chan error, 1)
-	go func() { errs <- b.handle(ctx, envOf(uuid.Must(uuid.NewV7()))) }()
+	go func() { errs <- b.handle(ctx, envOf(uuid.Must(uuid.NewV7())), func() {}) }()
 	<-firstStarted
 	ids := []uuid.UUID{bad}
 	for range 9 {
@@ -90,7 +90,7 @@ func TestBatchWithOneBadEvent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = b.handle(ctx, envOf(id))
+			results[i] = b.handle(ctx, envOf(id), func() {})
 		}()
 	}
 	// Let the ten queue behind the running batch (the check below needs
@@ -129,8 +129,8 @@ func TestBatchWithOneBadEvent(t *testing.T) {
 	var wg2 sync.WaitGroup
 	var retryErr, otherErr error
 	wg2.Add(2)
-	go func() { defer wg2.Done(); retryErr = b.handle(ctx, envOf(bad)) }()
-	go func() { defer wg2.Done(); otherErr = b.handle(ctx, envOf(other)) }()
+	go func() { defer wg2.Done(); retryErr = b.handle(ctx, envOf(bad), func() {}) }()
+	go func() { defer wg2.Done(); otherErr = b.handle(ctx, envOf(other), func() {}) }()
 	wg2.Wait()
 	if retryErr == nil || otherErr != nil {
 		t.Errorf("retry of the bad event: %v; concurrent good event: %v", retryErr, otherErr)
@@ -145,10 +145,92 @@ func TestBatchWithOneBadEvent(t *testing.T) {
 	}
 	badSucceeds = true
 	mu.Unlock()
-	if err := b.handle(ctx, envOf(bad)); err != nil {
+	if err := b.handle(ctx, envOf(bad), func() {}); err != nil {
 		t.Fatalf("bad event, now handled: %v", err)
 	}
 	if b.isAlone(bad.String()) {
 		t.Error("an event that succeeded is still handled alone")
+	}
+}
+
+// The messages of one delivery (a Postgres consumer's read batch) reach the
+// batcher on goroutines of their own, some time apart: they are applied in
+// one batch, where the same events without a delivery are not; a delivery
+// whose last message never arrives is applied once the wait runs out.
+func TestBatchGathersADelivery(t *testing.T) {
+	t.Parallel()
+	envOf := func() events.Envelope {
+		return events.Envelope{ID: uuid.Must(uuid.NewV7()), Event: events.LikeAdded{LikeID: uuid.New(), UserID: uuid.New(), ThoughtID: uuid.New()}}
+	}
+	// run hands n events to a batcher 2 ms apart, each with ctx from
+	// withCtx, and returns the sizes of the batches applied.
+	run := func(t *testing.T, n int, wait time.Duration, withCtx func([]events.Envelope, context.Context) context.Context, missing int) []int {
+		var (
+			mu    sync.Mutex
+			sizes []int
+		)
+		h := Handler{
+			Name:   "test",
+			Policy: Policy{MaxRetries: 0, InitialInterval: time.Millisecond, Multiplier: 1, MaxInterval: time.Millisecond, Timeout: 10 * time.Second},
+			Handle: func(context.Context, events.Envelope) error { return errors.New("handled alone") },
+			HandleBatch: func(_ context.Context, envs []events.Envelope) error {
+				mu.Lock()
+				defer mu.Unlock()
+				sizes = append(sizes, len(envs))
+				return nil
+			},
+		}
+		b := newBatcher(h, 100, 2, slog.New(slog.DiscardHandler))
+		b.deliveryWait = wait
+		defer b.close()
+		envs := make([]events.Envelope, n)
+		for i := range envs {
+			envs[i] = envOf()
+		}
+		ctx := withCtx(envs, context.Background())
+		var wg sync.WaitGroup
+		for i, env := range envs[:n-missing] {
+			if i > 0 {
+				time.Sleep(2 * time.Millisecond)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				arrived := func() {}
+				if d := events.DeliveryOf(ctx); d != nil {
+					arrived = func() { d.Arrived(env.ID.String()) }
+				}
+				if err := b.handle(ctx, env, arrived); err != nil {
+					t.Errorf("event %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return sizes
+	}
+	delivered := func(envs []events.Envelope, ctx context.Context) context.Context {
+		ids := make([]string, len(envs))
+		for i, env := range envs {
+			ids[i] = env.ID.String()
+		}
+		return events.WithDelivery(ctx, events.NewDelivery(ids))
+	}
+	alone := func(_ []events.Envelope, ctx context.Context) context.Context { return ctx }
+
+	if got := run(t, 6, 10*time.Second, delivered, 0); len(got) != 1 || got[0] != 6 {
+		t.Errorf("one delivery of 6 events: batches %v, want [6]", got)
+	}
+	if got := run(t, 6, 10*time.Second, alone, 0); len(got) < 2 {
+		t.Errorf("6 events without a delivery, 2 ms apart: batches %v, want more than one (nothing waits)", got)
+	}
+	began := time.Now()
+	got := run(t, 4, 50*time.Millisecond, delivered, 1)
+	if len(got) != 1 || got[0] != 3 {
+		t.Errorf("a delivery of 4 whose last never arrives: batches %v, want [3]", got)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("a delivery of 4 whose last never arrives took %v to apply", took)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/thoughts-project/thoughts/adapters/outbox"
+	"github.com/thoughts-project/thoughts/app/events"
 )
 
 // tableConsumer reads one watermill-sql topic table as one consumer group, a
@@ -174,6 +175,14 @@ func routerSettle(out chan<- *message.Message, closing <-chan struct{}, ackDeadl
 		}
 		msgCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
+		// The router's batching handlers gather the whole batch into one
+		// call instead of starting with whichever message reaches them
+		// first (events.Delivery).
+		ids := make([]string, len(rows))
+		for i, row := range rows {
+			ids[i] = row.Msg.UUID
+		}
+		msgCtx = events.WithDelivery(msgCtx, events.NewDelivery(ids))
 		send := func(msg *message.Message) bool {
 			msg.SetContext(msgCtx)
 			select {
