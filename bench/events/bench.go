@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,25 @@ type BackendResult struct {
 	Poisoned              uint64         `json:"poisoned"`
 	HandlerAlone          []HandlerAlone `json:"handler_alone,omitempty"`
 	Targets               []Target       `json:"targets"`
+	// Rounds are every round's figures (-rounds); the fields above are the
+	// round whose events/s ratio is the median, with Ratio, WritersRatio and
+	// P99Ratio the medians over all rounds, on which Targets are checked.
+	Rounds []Round `json:"rounds,omitempty"`
+}
+
+// Round is one round of a backend's comparison.
+type Round struct {
+	EventsPerSec          float64 `json:"events_per_sec"`
+	ReferenceEventsPerSec float64 `json:"reference_events_per_sec"`
+	Ratio                 float64 `json:"ratio"`
+	WritersRatio          float64 `json:"writers_ratio"`
+	Rate                  int     `json:"rate"`
+	P99                   float64 `json:"p99_ms"`
+	ReferenceP99          float64 `json:"reference_p99_ms"`
+	P99Ratio              float64 `json:"p99_ratio"`
+	CPUMillis             float64 `json:"cpu_ms,omitempty"`
+	ReferenceCPUMillis    float64 `json:"reference_cpu_ms,omitempty"`
+	LoadAvg               string  `json:"loadavg"`
 }
 
 // SystemResult is what was measured of one system.
@@ -112,11 +132,21 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 	fmt.Fprintf(env.Progress, "bench/events: %d CPUs, load average %s; N=%d, %d writers, %d events/s for %s\n",
 		rep.Host.CPUs, rep.Host.LoadAvgBefore, cfg.N, cfg.Writers, cfg.Rate, cfg.Duration)
 	for _, backend := range cfg.Backends {
-		res, err := benchBackend(ctx, cfg, env, backend, &rep.Host)
-		if err != nil {
-			return rep, fmt.Errorf("%s: %w", backend, err)
+		var rounds []BackendResult
+		rcfg := cfg
+		for i := range cfg.Rounds {
+			if cfg.Rounds > 1 {
+				fmt.Fprintf(env.Progress, "%s: round %d of %d, load average %s\n", backend, i+1, cfg.Rounds, loadAvg())
+			}
+			res, err := benchBackend(ctx, rcfg, env, backend, &rep.Host)
+			if err != nil {
+				return rep, fmt.Errorf("%s: %w", backend, err)
+			}
+			res.Rounds = []Round{roundOf(res)}
+			rounds = append(rounds, res)
+			rcfg.HandlerAlone = false // once is enough
 		}
-		rep.Backends = append(rep.Backends, res)
+		rep.Backends = append(rep.Backends, medianOf(cfg, rounds))
 	}
 	rep.Host.LoadAvgAfter = loadAvg()
 	rep.Seconds = round(time.Since(rep.StartedAt).Seconds(), 1)
@@ -378,6 +408,60 @@ func uuidV7Time(id uuid.UUID) time.Time {
 	}
 	frac := int64(id[6]&0x0f)<<8 | int64(id[7])
 	return time.Unix(0, ms*int64(time.Millisecond)+frac<<8)
+}
+
+// roundOf summarises one round.
+func roundOf(res BackendResult) Round {
+	r := Round{
+		EventsPerSec: res.Pipeline.Throughput.EventsPerSec, Ratio: res.Ratio, WritersRatio: res.WritersRatio,
+		Rate: res.Rate, P99: res.Pipeline.OpenLoop.Latency.P99, P99Ratio: res.P99Ratio, LoadAvg: loadAvg(),
+	}
+	if c := res.Pipeline.Throughput.PerEvent; c != nil {
+		r.CPUMillis = c.CPUMillis
+	}
+	if ref := res.Reference; ref != nil {
+		r.ReferenceEventsPerSec, r.ReferenceP99 = ref.Throughput.EventsPerSec, ref.OpenLoop.Latency.P99
+		if c := ref.Throughput.PerEvent; c != nil {
+			r.ReferenceCPUMillis = c.CPUMillis
+		}
+	}
+	return r
+}
+
+// medianOf combines the rounds of one backend: the round with the median
+// events/s ratio, carrying every round's summary and the median ratios.
+func medianOf(cfg config, rounds []BackendResult) BackendResult {
+	if len(rounds) == 1 {
+		return rounds[0]
+	}
+	byRatio := slices.Clone(rounds)
+	slices.SortStableFunc(byRatio, func(a, b BackendResult) int { return cmp.Compare(a.Ratio, b.Ratio) })
+	res := byRatio[(len(byRatio)-1)/2]
+	res.Rounds = nil
+	var ratios, writers, p99s []float64
+	for _, r := range rounds {
+		res.Rounds = append(res.Rounds, r.Rounds...)
+		ratios, writers, p99s = append(ratios, r.Ratio), append(writers, r.WritersRatio), append(p99s, r.P99Ratio)
+	}
+	res.Ratio, res.WritersRatio, res.P99Ratio = median(ratios), median(writers), median(p99s)
+	res.HandlerAlone = rounds[0].HandlerAlone // timed in the first round only
+	cfg.Rate = res.Rate
+	res.Targets = targets(cfg, res)
+	return res
+}
+
+// median of vs (the mean of the middle two for an even count).
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return round((s[n/2-1]+s[n/2])/2, 3)
 }
 
 // targets are issue 10's: the pipeline within 80% of the reference's

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -213,6 +214,11 @@ type DBCost struct {
 	// its last notification: PostgreSQL, the broker and this process
 	// together, and anything else running.
 	CPUMillis float64 `json:"cpu_ms"`
+	// ProcessCPUMillis is the part of CPUMillis spent in this process
+	// (getrusage: the writers, and the pipeline's Go side or the
+	// reference's libraries); the rest is PostgreSQL, the kernel and
+	// anything else running.
+	ProcessCPUMillis float64 `json:"process_cpu_ms"`
 }
 
 // dbCounters are the cumulative counters DBCost is the difference of.
@@ -241,6 +247,16 @@ func busyCPU() (ms float64, ok bool) {
 		}
 	}
 	return busy * 1000 / 100, true // USER_HZ is 100 on Linux
+}
+
+// processCPU is this process's CPU time so far (user and system), in
+// milliseconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }
 
 // counters reads the server's counters on the probe connection; ok is false
@@ -358,10 +374,11 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 		before  dbCounters
 		counted bool
 	)
-	var cpuBefore float64
+	var cpuBefore, procBefore float64
 	if p.cfg.DBCost {
 		before, counted = p.counters(ctx) // the probe is the watcher's from here on
 		cpuBefore, _ = busyCPU()
+		procBefore = processCPU()
 	}
 	oldest := p.watchOldestWriteTx(ctx)
 	defer oldest()
@@ -381,11 +398,13 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 	}
 	if counted {
 		cpuAfter, cpuOK := busyCPU()
+		procAfter := processCPU()
 		time.Sleep(11 * time.Second) // see DBCost
 		if after, ok := p.counters(ctx); ok {
 			res.PerEvent = perEvent(before, after, n)
 			if cpuOK && cpuBefore > 0 {
 				res.PerEvent.CPUMillis = round((cpuAfter-cpuBefore)/float64(n), 3)
+				res.PerEvent.ProcessCPUMillis = round((procAfter-procBefore)/float64(n), 3)
 			}
 		}
 	}

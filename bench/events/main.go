@@ -66,6 +66,10 @@ type config struct {
 	// HandlerEvents is how many events per concurrency level.
 	HandlerAlone  bool
 	HandlerEvents int
+	// Rounds is how many times each backend's comparison (reference
+	// throughput, pipeline throughput and latency, reference latency) runs;
+	// the targets are checked on the median of the rounds' ratios.
+	Rounds int
 	// DBCost reports the database's work per event of each throughput
 	// phase (DBCost in load.go).
 	DBCost bool
@@ -118,6 +122,8 @@ func (c config) validate() error {
 		return errors.New("-warmup must be between 0 and 100,000")
 	case c.Rate < 0 || c.Rate > 100_000:
 		return errors.New("-rate must be between 0 (half the reference's events/s) and 100,000")
+	case c.Rounds < 1 || c.Rounds > 20:
+		return errors.New("-rounds must be between 1 and 20")
 	case c.Duration <= 0 || c.Duration > 10*time.Minute:
 		return errors.New("-duration must be positive and at most 10m")
 	case c.Users < 2 || c.Users > 10_000:
@@ -172,6 +178,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Duration, "duration", 15*time.Second, "length of the latency phase")
 	fs.StringVar(&backends, "backends", "nats,postgres", "comma-separated backends to run")
 	fs.BoolVar(&cfg.Reference, "reference", true, "also measure the bare-library reference")
+	fs.IntVar(&cfg.Rounds, "rounds", 3, "rounds of each backend's comparison; targets are checked on the median ratios (the machine's speed drifts between phases)")
 	fs.BoolVar(&cfg.HandlerAlone, "handler-alone", true, "also time the notification handler without a broker")
 	fs.IntVar(&cfg.HandlerEvents, "handler-events", 5_000, "events per concurrency level when timing the handler alone")
 	fs.IntVar(&cfg.Users, "users", 100, "authors (one thought each) and likers")

@@ -35,6 +35,7 @@ func printTable(w io.Writer, rep Report) {
 			b.Rate, lat.P50, lat.P99, refP50, refP99, p99Ratio)
 	}
 	tw.Flush()
+	printRounds(w, rep)
 
 	fmt.Fprintln(w, "\ntargets (issue 10):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -75,17 +76,47 @@ func printTable(w io.Writer, rep Report) {
 				b.Backend, r.Throughput.CommitsPerSec, r.OpenLoop.OfferedRate, r.OpenLoop.Late, r.Throughput.OldestWriteTx, r.OpenLoop.OldestWriteTx)
 		}
 		if c := tp.PerEvent; c != nil {
-			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis)
+			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis, c.ProcessCPUMillis)
 		}
 		if r := b.Reference; r != nil && r.Throughput.PerEvent != nil {
 			c := r.Throughput.PerEvent
-			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis)
+			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis, c.ProcessCPUMillis)
 		}
 		for _, h := range b.HandlerAlone {
 			fmt.Fprintf(w, "  %s notification handler alone, %d goroutine(s): %.0f events/s (p50 %.2f ms, p99 %.2f ms per event)\n",
 				b.Backend, h.Concurrency, h.EventsPerSec, h.Latency.P50, h.Latency.P99)
 		}
 	}
+}
+
+// printRounds lists each round where there were several: the table above
+// shows the round with the median events/s ratio, and the median ratios.
+func printRounds(w io.Writer, rep Report) {
+	several := false
+	for _, b := range rep.Backends {
+		several = several || len(b.Rounds) > 1
+	}
+	if !several {
+		return
+	}
+	fmt.Fprintln(w, "\nrounds (the table above: the round with the median events/s ratio, and the median of each ratio):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backend\tround\tevents/s\treference events/s\tratio\twriters ratio\trate\tp99 ms\treference p99 ms\tp99 ratio\tCPU ms/event\treference CPU ms/event\tload after\t")
+	for _, b := range rep.Backends {
+		for i, r := range b.Rounds {
+			cpu, refCPU := "-", "-"
+			if r.CPUMillis > 0 {
+				cpu = fmt.Sprintf("%.3f", r.CPUMillis)
+			}
+			if r.ReferenceCPUMillis > 0 {
+				refCPU = fmt.Sprintf("%.3f", r.ReferenceCPUMillis)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%d\t%.1f\t%.1f\t%.2f×\t%s\t%s\t%s\t\n",
+				b.Backend, i+1, r.EventsPerSec, r.ReferenceEventsPerSec, 100*r.Ratio, 100*r.WritersRatio, r.Rate,
+				r.P99, r.ReferenceP99, r.P99Ratio, cpu, refCPU, r.LoadAvg)
+		}
+	}
+	tw.Flush()
 }
 
 // writeJSON writes rep to dir/events-<UTC timestamp>.json.
