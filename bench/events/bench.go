@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -137,6 +138,9 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 		for i := range cfg.Rounds {
 			if cfg.Rounds > 1 {
 				fmt.Fprintf(env.Progress, "%s: round %d of %d, load average %s\n", backend, i+1, cfg.Rounds, loadAvg())
+				if cfg.TraceDir != "" {
+					rcfg.TraceDir = filepath.Join(cfg.TraceDir, fmt.Sprintf("round%d", i+1))
+				}
 			}
 			res, err := benchBackend(ctx, rcfg, env, backend, &rep.Host)
 			if err != nil {

@@ -310,6 +310,70 @@ type phases struct {
 	probe *pgx.Conn
 }
 
+// sampleActivity samples, with -trace, what the server does besides the
+// systems' own work every 100 ms until stop: the autovacuum workers and their
+// tables, the DELETE statements running (the pruner's), the checkpointer's
+// wait event and checkpoint count, and the WAL position, so a stall in the
+// latency trace can be set beside them. stop returns the CSV (a header only
+// without -trace, or if no connection could be made).
+func (p *phases) sampleActivity(ctx context.Context, start time.Time) (stop func() string) {
+	const header = "ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb\n"
+	if p.cfg.TraceDir == "" || p.probe == nil {
+		return func() string { return header }
+	}
+	conn, err := pgx.ConnectConfig(ctx, p.probe.Config().Copy())
+	if err != nil {
+		return func() string { return header }
+	}
+	done := make(chan struct{})
+	result := make(chan string, 1)
+	go func() {
+		defer conn.Close(context.WithoutCancel(ctx))
+		var b strings.Builder
+		b.WriteString(header)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var (
+				autovacuum, wait string
+				deletes          int
+				checkpoints      int64
+				walMB            float64
+			)
+			at := time.Since(start)
+			err := conn.QueryRow(ctx, `SELECT
+				(SELECT coalesce(string_agg(regexp_replace(query, '^autovacuum: ', ''), '; '), '') FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'),
+				(SELECT count(*)::int FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'DELETE FROM%' AND pid <> pg_backend_pid()),
+				(SELECT coalesce(max(wait_event), '') FROM pg_stat_activity WHERE backend_type = 'checkpointer'),
+				(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
+				((pg_current_wal_lsn() - '0/0'::pg_lsn) / 1048576)::float8`).Scan(&autovacuum, &deletes, &wait, &checkpoints, &walMB)
+			if err == nil {
+				fmt.Fprintf(&b, "%.0f,%q,%d,%s,%d,%.1f\n", float64(at)/1e6, autovacuum, deletes, wait, checkpoints, walMB)
+			}
+			select {
+			case <-done:
+				result <- b.String()
+				return
+			case <-ctx.Done():
+				result <- b.String()
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var (
+		once sync.Once
+		csv  string
+	)
+	return func() string {
+		once.Do(func() {
+			close(done)
+			csv = <-result
+		})
+		return csv
+	}
+}
+
 // watchOldestWriteTx samples, every 250 ms until stop is called, the age of
 // the oldest transaction with a transaction ID on the server; stop returns
 // the largest.
@@ -423,6 +487,8 @@ func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, 
 	defer stop()
 	oldest := p.watchOldestWriteTx(ctx)
 	defer oldest()
+	activity := p.sampleActivity(ctx, tr.start)
+	defer activity()
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -486,8 +552,12 @@ func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, 
 		return OpenLoop{}, nil, err
 	}
 	if p.cfg.TraceDir != "" {
-		if err := tr.writeTrace(filepath.Join(p.cfg.TraceDir, strings.ReplaceAll(p.label, " ", "-")+"-latency.csv")); err != nil {
+		base := filepath.Join(p.cfg.TraceDir, strings.ReplaceAll(p.label, " ", "-"))
+		if err := tr.writeTrace(base + "-latency.csv"); err != nil {
 			return OpenLoop{}, nil, err
+		}
+		if err := os.WriteFile(base+"-server.csv", []byte(activity()), 0o644); err != nil {
+			return OpenLoop{}, nil, fmt.Errorf("write server trace: %w", err)
 		}
 	}
 	return OpenLoop{

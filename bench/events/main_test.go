@@ -34,7 +34,7 @@ func TestSmokeBothBackends(t *testing.T) {
 		N: 200, Writers: 4, Warmup: 20, Rate: 200, Duration: 500 * time.Millisecond,
 		Backends:  []string{pubsub.NATS, pubsub.Postgres},
 		Reference: true, HandlerAlone: true, HandlerEvents: 30, Users: 10,
-		DrainTimeout: time.Minute, Rounds: 2,
+		DrainTimeout: time.Minute, Rounds: 2, TraceDir: t.TempDir(),
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
@@ -62,6 +62,19 @@ func TestSmokeBothBackends(t *testing.T) {
 	}
 	latencyEvents := 100 // 200/s for 0.5 s
 	for _, b := range rep.Backends {
+		// -trace: the events of the latency phase, and the server's activity
+		// beside them (sampled every 100 ms).
+		for _, sys := range []string{"pipeline", "reference"} {
+			base := filepath.Join(cfg.TraceDir, "round2", b.Backend+"-"+sys)
+			lat, err := os.ReadFile(base + "-latency.csv")
+			if err != nil || strings.Count(string(lat), "\n") != latencyEvents+1 {
+				t.Errorf("%s %s latency trace: %d lines, %v", b.Backend, sys, strings.Count(string(lat), "\n"), err)
+			}
+			srv, err := os.ReadFile(base + "-server.csv")
+			if err != nil || !strings.HasPrefix(string(srv), "ms,autovacuum,") || strings.Count(string(srv), "\n") < 2 {
+				t.Errorf("%s %s server trace: %q, %v", b.Backend, sys, srv, err)
+			}
+		}
 		if len(b.Rounds) != cfg.Rounds {
 			t.Errorf("%s: %d rounds reported, want %d", b.Backend, len(b.Rounds), cfg.Rounds)
 		} else if want := median([]float64{b.Rounds[0].Ratio, b.Rounds[1].Ratio}); b.Ratio != want || b.Ratio == 0 {
