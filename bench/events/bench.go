@@ -253,7 +253,11 @@ func benchPipeline(ctx context.Context, cfg config, env environment, backend str
 	if res.Poisoned != 0 {
 		return fmt.Errorf("%d events poisoned", res.Poisoned)
 	}
-	if res.RowIDLatency, err = rowIDLatency(ctx, db.Pool, latTracker); err != nil {
+	var rowIDTrace string
+	if cfg.TraceDir != "" {
+		rowIDTrace = filepath.Join(cfg.TraceDir, backend+"-pipeline-rowid.csv")
+	}
+	if res.RowIDLatency, err = rowIDLatency(ctx, db.Pool, latTracker, rowIDTrace); err != nil {
 		return err
 	}
 
@@ -378,7 +382,12 @@ func handlerAlone(ctx context.Context, p *pipeline, n, concurrency, seq int) (Ha
 // rowIDLatency measures commit to the time embedded in each stored
 // notification's UUIDv7 ID (google/uuid keeps sub-millisecond precision in
 // it), for the events of tr.
-func rowIDLatency(ctx context.Context, pool *pgxpool.Pool, tr *tracker) (Latency, error) {
+//
+// With tracePath it also writes, per event in commit order, the commit time
+// (milliseconds since the phase began) and that latency: beside the latency
+// trace (to the handler's return) it tells a wait before the handler from
+// one in it.
+func rowIDLatency(ctx context.Context, pool *pgxpool.Pool, tr *tracker, tracePath string) (Latency, error) {
 	commits := tr.commitTimes()
 	ids := make([]uuid.UUID, 0, len(commits))
 	for id := range commits {
@@ -389,16 +398,33 @@ func rowIDLatency(ctx context.Context, pool *pgxpool.Pool, tr *tracker) (Latency
 		return Latency{}, fmt.Errorf("read notification IDs: %w", err)
 	}
 	defer rows.Close()
-	var ds []time.Duration
+	var (
+		ds    []time.Duration
+		trace [][2]time.Duration // commit since the phase began, latency
+	)
 	for rows.Next() {
 		var eventID, id uuid.UUID
 		if err := rows.Scan(&eventID, &id); err != nil {
 			return Latency{}, fmt.Errorf("read notification IDs: %w", err)
 		}
 		ds = append(ds, uuidV7Time(id).Sub(commits[eventID]))
+		if tracePath != "" {
+			trace = append(trace, [2]time.Duration{commits[eventID].Sub(tr.start), ds[len(ds)-1]})
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return Latency{}, fmt.Errorf("read notification IDs: %w", err)
+	}
+	if tracePath != "" {
+		slices.SortFunc(trace, func(a, b [2]time.Duration) int { return cmp.Compare(a[0], b[0]) })
+		var b strings.Builder
+		b.WriteString("commit_ms,row_id_ms\n")
+		for _, r := range trace {
+			fmt.Fprintf(&b, "%.3f,%.3f\n", float64(r[0])/1e6, float64(r[1])/1e6)
+		}
+		if err := os.WriteFile(tracePath, []byte(b.String()), 0o644); err != nil {
+			return Latency{}, fmt.Errorf("write row-ID trace: %w", err)
+		}
 	}
 	return summarise(ds), nil
 }

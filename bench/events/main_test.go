@@ -70,6 +70,12 @@ func TestSmokeBothBackends(t *testing.T) {
 			if err != nil || strings.Count(string(lat), "\n") != latencyEvents+1 {
 				t.Errorf("%s %s latency trace: %d lines, %v", b.Backend, sys, strings.Count(string(lat), "\n"), err)
 			}
+			if sys == "pipeline" {
+				rid, err := os.ReadFile(base + "-rowid.csv")
+				if err != nil || strings.Count(string(rid), "\n") != latencyEvents+1 {
+					t.Errorf("%s row-ID trace: %d lines, %v", b.Backend, strings.Count(string(rid), "\n"), err)
+				}
+			}
 			srv, err := os.ReadFile(base + "-server.csv")
 			if err != nil || !strings.HasPrefix(string(srv), "ms,autovacuum,") || strings.Count(string(srv), "\n") < 2 {
 				t.Errorf("%s %s server trace: %q, %v", b.Backend, sys, srv, err)
