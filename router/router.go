@@ -386,14 +386,14 @@ func (r *Router) handle(h Handler) message.NoPublishHandlerFunc {
 		attrs := func(more ...any) []any {
 			return append([]any{"handler", h.Name, "event_id", msg.UUID, "topic", message.SubscribeTopicFromCtx(ctx)}, more...)
 		}
-		// Errors are returned as they are: the poisoned copy's metadata and
-		// the log lines already name the handler, event and topic.
 		// A batching handler waits for the rest of this message's
 		// delivery: it has to learn that this one reached it.
 		arrived := func() {}
 		if d := events.DeliveryOf(ctx); d != nil {
 			arrived = func() { d.Arrived(msg.UUID) }
 		}
+		// Errors are returned as they are: the poisoned copy's metadata and
+		// the log lines already name the handler, event and topic.
 		env, err := Decode(msg)
 		if err != nil {
 			arrived()

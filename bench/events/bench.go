@@ -400,7 +400,7 @@ func rowIDLatency(ctx context.Context, pool *pgxpool.Pool, tr *tracker, tracePat
 	defer rows.Close()
 	var (
 		ds    []time.Duration
-		trace [][2]time.Duration // commit since the phase began, latency
+		trace []traceRow
 	)
 	for rows.Next() {
 		var eventID, id uuid.UUID
@@ -409,21 +409,15 @@ func rowIDLatency(ctx context.Context, pool *pgxpool.Pool, tr *tracker, tracePat
 		}
 		ds = append(ds, uuidV7Time(id).Sub(commits[eventID]))
 		if tracePath != "" {
-			trace = append(trace, [2]time.Duration{commits[eventID].Sub(tr.start), ds[len(ds)-1]})
+			trace = append(trace, traceRow{commits[eventID].Sub(tr.start), ds[len(ds)-1]})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return Latency{}, fmt.Errorf("read notification IDs: %w", err)
 	}
 	if tracePath != "" {
-		slices.SortFunc(trace, func(a, b [2]time.Duration) int { return cmp.Compare(a[0], b[0]) })
-		var b strings.Builder
-		b.WriteString("commit_ms,row_id_ms\n")
-		for _, r := range trace {
-			fmt.Fprintf(&b, "%.3f,%.3f\n", float64(r[0])/1e6, float64(r[1])/1e6)
-		}
-		if err := os.WriteFile(tracePath, []byte(b.String()), 0o644); err != nil {
-			return Latency{}, fmt.Errorf("write row-ID trace: %w", err)
+		if err := writeTraceCSV(tracePath, "row_id_ms", trace); err != nil {
+			return Latency{}, err
 		}
 	}
 	return summarise(ds), nil

@@ -100,19 +100,28 @@ func (t *tracker) latencies() []time.Duration {
 // the phase began at commit, and commit-to-handled latency in milliseconds.
 func (t *tracker) writeTrace(path string) error {
 	t.mu.Lock()
-	type row struct{ at, lat time.Duration }
-	rows := make([]row, 0, len(t.commits))
+	rows := make([]traceRow, 0, len(t.commits))
 	for id, c := range t.commits {
 		if a, ok := t.arrivals[id]; ok {
-			rows = append(rows, row{c.Sub(t.start), a.Sub(c)})
+			rows = append(rows, traceRow{c.Sub(t.start), a.Sub(c)})
 		}
 	}
 	t.mu.Unlock()
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.at, b.at) })
+	return writeTraceCSV(path, "latency_ms", rows)
+}
+
+// traceRow is one event of a trace: its commit since the phase began, and a
+// latency from that commit.
+type traceRow struct{ at, latency time.Duration }
+
+// writeTraceCSV writes rows to path in commit order, in milliseconds, as the
+// columns commit_ms and latency (its name), creating the directory.
+func writeTraceCSV(path, latency string, rows []traceRow) error {
+	slices.SortFunc(rows, func(a, b traceRow) int { return cmp.Compare(a.at, b.at) })
 	var b strings.Builder
-	b.WriteString("commit_ms,latency_ms\n")
+	b.WriteString("commit_ms," + latency + "\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%.3f,%.3f\n", float64(r.at)/1e6, float64(r.lat)/1e6)
+		fmt.Fprintf(&b, "%.3f,%.3f\n", float64(r.at)/1e6, float64(r.latency)/1e6)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write trace: %w", err)
@@ -310,6 +319,33 @@ type phases struct {
 	probe *pgx.Conn
 }
 
+// every calls tick now and then every interval on a goroutine of its own,
+// until ctx is done or stop is called; stop (idempotent) returns once the
+// last tick has returned, so what tick wrote may then be read.
+func every(ctx context.Context, interval time.Duration, tick func()) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			tick()
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		<-exited
+	}
+}
+
 // sampleActivity samples, with -trace, what the server does besides the
 // systems' own work every 100 ms until stop: the autovacuum workers and their
 // tables, the DELETE statements running (the pruner's), the checkpointer's
@@ -317,60 +353,40 @@ type phases struct {
 // latency trace can be set beside them. stop returns the CSV (a header only
 // without -trace, or if no connection could be made).
 func (p *phases) sampleActivity(ctx context.Context, start time.Time) (stop func() string) {
-	const header = "ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb\n"
+	var b strings.Builder
+	b.WriteString("ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb\n")
 	if p.cfg.TraceDir == "" || p.probe == nil {
-		return func() string { return header }
+		return b.String
 	}
 	conn, err := pgx.ConnectConfig(ctx, p.probe.Config().Copy())
 	if err != nil {
-		return func() string { return header }
+		return b.String
 	}
-	done := make(chan struct{})
-	result := make(chan string, 1)
-	go func() {
-		defer conn.Close(context.WithoutCancel(ctx))
-		var b strings.Builder
-		b.WriteString(header)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var (
-				autovacuum, wait string
-				deletes          int
-				checkpoints      int64
-				walMB            float64
-			)
-			at := time.Since(start)
-			err := conn.QueryRow(ctx, `SELECT
-				(SELECT coalesce(string_agg(regexp_replace(query, '^autovacuum: ', ''), '; '), '') FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'),
-				(SELECT count(*)::int FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'DELETE FROM%' AND pid <> pg_backend_pid()),
-				(SELECT coalesce(max(wait_event), '') FROM pg_stat_activity WHERE backend_type = 'checkpointer'),
-				(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
-				((pg_current_wal_lsn() - '0/0'::pg_lsn) / 1048576)::float8`).Scan(&autovacuum, &deletes, &wait, &checkpoints, &walMB)
-			if err == nil {
-				fmt.Fprintf(&b, "%.0f,%q,%d,%s,%d,%.1f\n", float64(at)/1e6, autovacuum, deletes, wait, checkpoints, walMB)
-			}
-			select {
-			case <-done:
-				result <- b.String()
-				return
-			case <-ctx.Done():
-				result <- b.String()
-				return
-			case <-t.C:
-			}
+	halt := every(ctx, 100*time.Millisecond, func() {
+		var (
+			autovacuum, wait string
+			deletes          int
+			checkpoints      int64
+			walMB            float64
+		)
+		at := time.Since(start)
+		err := conn.QueryRow(ctx, `SELECT
+			(SELECT coalesce(string_agg(regexp_replace(query, '^autovacuum: ', ''), '; '), '') FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'),
+			(SELECT count(*)::int FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'DELETE FROM%' AND pid <> pg_backend_pid()),
+			(SELECT coalesce(max(wait_event), '') FROM pg_stat_activity WHERE backend_type = 'checkpointer'),
+			(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
+			((pg_current_wal_lsn() - '0/0'::pg_lsn) / 1048576)::float8`).Scan(&autovacuum, &deletes, &wait, &checkpoints, &walMB)
+		if err == nil {
+			fmt.Fprintf(&b, "%.0f,%q,%d,%s,%d,%.1f\n", float64(at)/1e6, autovacuum, deletes, wait, checkpoints, walMB)
 		}
-	}()
-	var (
-		once sync.Once
-		csv  string
-	)
+	})
+	var once sync.Once
 	return func() string {
 		once.Do(func() {
-			close(done)
-			csv = <-result
+			halt()
+			_ = conn.Close(context.WithoutCancel(ctx))
 		})
-		return csv
+		return b.String()
 	}
 }
 
@@ -381,40 +397,18 @@ func (p *phases) watchOldestWriteTx(ctx context.Context) (stop func() float64) {
 	if p.probe == nil {
 		return func() float64 { return 0 }
 	}
-	done := make(chan struct{})
-	result := make(chan float64, 1)
-	go func() {
-		var worst float64
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var age float64
-			err := p.probe.QueryRow(ctx, `SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8
-				FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()`).Scan(&age)
-			if err == nil {
-				worst = max(worst, age)
-			}
-			select {
-			case <-done:
-				result <- round(worst, 2)
-				return
-			case <-ctx.Done():
-				result <- round(worst, 2)
-				return
-			case <-t.C:
-			}
+	var worst float64
+	halt := every(ctx, 250*time.Millisecond, func() {
+		var age float64
+		err := p.probe.QueryRow(ctx, `SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8
+			FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()`).Scan(&age)
+		if err == nil {
+			worst = max(worst, age)
 		}
-	}()
-	var (
-		once  sync.Once
-		worst float64
-	)
+	})
 	return func() float64 {
-		once.Do(func() {
-			close(done)
-			worst = <-result
-		})
-		return worst
+		halt()
+		return round(worst, 2)
 	}
 }
 
