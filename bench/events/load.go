@@ -351,7 +351,8 @@ func every(ctx context.Context, interval time.Duration, tick func()) (stop func(
 // tables, the DELETE statements running (the pruner's), the checkpointer's
 // wait event and checkpoint count, and the WAL position, so a stall in the
 // latency trace can be set beside them. stop returns the CSV (a header only
-// without -trace, or if no connection could be made).
+// without -trace, or if no connection could be made; a sample whose query
+// failed is left out, its gap visible in the ms column).
 func (p *phases) sampleActivity(ctx context.Context, start time.Time) (stop func() string) {
 	var b strings.Builder
 	b.WriteString("ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb\n")
