@@ -89,6 +89,8 @@ type BackendResult struct {
 
 // Round is one round of a backend's comparison.
 type Round struct {
+	// PipelineFirst: the pipeline was measured before the reference.
+	PipelineFirst         bool    `json:"pipeline_first"`
 	EventsPerSec          float64 `json:"events_per_sec"`
 	ReferenceEventsPerSec float64 `json:"reference_events_per_sec"`
 	Ratio                 float64 `json:"ratio"`
@@ -142,13 +144,22 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 					rcfg.TraceDir = filepath.Join(cfg.TraceDir, fmt.Sprintf("round%d", i+1))
 				}
 			}
-			res, err := benchBackend(ctx, rcfg, env, backend, &rep.Host)
+			// Odd rounds measure the reference first, even rounds the
+			// pipeline: the machine's speed drifts over minutes, and the
+			// second system of a round would otherwise always meet the
+			// later, usually slower or faster, machine.
+			pipelineFirst := i%2 == 1 && rcfg.Rate > 0
+			res, err := benchBackend(ctx, rcfg, env, backend, &rep.Host, pipelineFirst)
 			if err != nil {
 				return rep, fmt.Errorf("%s: %w", backend, err)
 			}
-			res.Rounds = []Round{roundOf(res)}
+			res.Rounds = []Round{roundOf(res, pipelineFirst)}
 			rounds = append(rounds, res)
 			rcfg.HandlerAlone = false // once is enough
+			// Every later round's latency phases run at the first round's
+			// rate (half its reference's maximum unless -rate): the same
+			// load in every round, known before either system runs.
+			rcfg.Rate = res.Rate
 		}
 		rep.Backends = append(rep.Backends, medianOf(cfg, rounds))
 	}
@@ -157,34 +168,40 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 	return rep, nil
 }
 
-func benchBackend(ctx context.Context, cfg config, env environment, backend string, host *Host) (BackendResult, error) {
+// benchBackend measures the reference and the pipeline one after the other,
+// the pipeline first if pipelineFirst (which needs cfg.Rate set), each
+// through the same phases on a database and broker of its own: warm-up,
+// throughput, latency. Both latency phases run at half the reference's
+// maximum (issue 10) unless cfg.Rate fixes the rate, and each follows its own
+// system's throughput phase, so both start from what their own burst left
+// behind (dirty pages being written back, grown tables), not one of them
+// from a fresh database.
+func benchBackend(ctx context.Context, cfg config, env environment, backend string, host *Host, pipelineFirst bool) (BackendResult, error) {
 	res := BackendResult{Backend: backend}
-	// The reference's maximum first: the latency phases of both systems run
-	// at half of it (issue 10), unless -rate fixes the rate.
 	var ref SystemResult
-	if cfg.Reference {
-		tp, err := benchReference(ctx, cfg, env, backend, true)
-		if err != nil {
+	reference := func() error {
+		var err error
+		ref, cfg.Rate, err = benchReference(ctx, cfg, env, backend)
+		return err
+	}
+	if cfg.Reference && !pipelineFirst {
+		if err := reference(); err != nil {
 			return res, err
 		}
-		ref.Throughput = tp.Throughput
 	}
 	if cfg.Rate == 0 {
 		cfg.Rate = 1000
-		if cfg.Reference {
-			cfg.Rate = max(1, int(ref.Throughput.EventsPerSec/2))
-		}
 	}
 	res.Rate = cfg.Rate
 	if err := benchPipeline(ctx, cfg, env, backend, &res, host); err != nil {
 		return res, err
 	}
-	if cfg.Reference {
-		lat, err := benchReference(ctx, cfg, env, backend, false)
-		if err != nil {
+	if cfg.Reference && pipelineFirst {
+		if err := reference(); err != nil {
 			return res, err
 		}
-		ref.OpenLoop = lat.OpenLoop
+	}
+	if cfg.Reference {
 		res.Reference = &ref
 		if ref.Throughput.EventsPerSec > 0 {
 			res.Ratio = round(res.Pipeline.Throughput.EventsPerSec/ref.Throughput.EventsPerSec, 3)
@@ -278,15 +295,16 @@ func benchPipeline(ctx context.Context, cfg config, env environment, backend str
 	return nil
 }
 
-// benchReference runs the reference's throughput phase (throughput) or its
-// latency phase, each on a fresh database and broker, so the reference never
-// idles beside the pipeline.
-func benchReference(ctx context.Context, cfg config, env environment, backend string, throughput bool) (SystemResult, error) {
+// benchReference runs the reference's phases on a database and broker of
+// its own: warm-up, throughput, then latency at rate, or at half the
+// throughput it measured if rate is 0; it returns the rate it used.
+func benchReference(ctx context.Context, cfg config, env environment, backend string) (SystemResult, int, error) {
 	label := backend + " reference"
+	rate := cfg.Rate
 	fmt.Fprintf(env.Progress, "%s: creating the database and starting the bare libraries\n", label)
 	db, release, err := env.Database(ctx, backend+"_ref", false)
 	if err != nil {
-		return SystemResult{}, err
+		return SystemResult{}, rate, err
 	}
 	defer release()
 	pol := router.DefaultPolicy()
@@ -297,34 +315,35 @@ func benchReference(ctx context.Context, cfg config, env environment, backend st
 		MaxInterval: pol.MaxInterval, Timeout: pol.Timeout,
 	}, env.Logger)
 	if err != nil {
-		return SystemResult{}, err
+		return SystemResult{}, rate, err
 	}
 	defer r.close()
 	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return SystemResult{}, fmt.Errorf("connect: %w", err)
+		return SystemResult{}, rate, fmt.Errorf("connect: %w", err)
 	}
 	defer probe.Close(context.WithoutCancel(ctx))
 	var res SystemResult
 	ph := &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
 	if err := ph.warmup(ctx, r); err != nil {
-		return res, err
+		return res, rate, err
 	}
-	if throughput {
-		if res.Throughput, err = ph.throughput(ctx, r); err != nil {
-			return res, err
-		}
-		fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n",
-			label, res.Throughput.EventsPerSec, res.Throughput.CommitsPerSec)
-		return res, nil
+	if res.Throughput, err = ph.throughput(ctx, r); err != nil {
+		return res, rate, err
 	}
+	fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n",
+		label, res.Throughput.EventsPerSec, res.Throughput.CommitsPerSec)
+	if rate == 0 {
+		rate = max(1, int(res.Throughput.EventsPerSec/2))
+	}
+	ph.cfg.Rate = rate
 	if res.OpenLoop, _, err = ph.openLoop(ctx, r); err != nil {
-		return res, err
+		return res, rate, err
 	}
 	lat := res.OpenLoop.Latency
 	fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		label, res.OpenLoop.OfferedRate, lat.P50, lat.P99, lat.Max)
-	return res, nil
+	return res, rate, nil
 }
 
 // HandlerAlone times the notification handler called directly, without any
@@ -435,9 +454,10 @@ func uuidV7Time(id uuid.UUID) time.Time {
 }
 
 // roundOf summarises one round.
-func roundOf(res BackendResult) Round {
+func roundOf(res BackendResult, pipelineFirst bool) Round {
 	r := Round{
-		EventsPerSec: res.Pipeline.Throughput.EventsPerSec, Ratio: res.Ratio, WritersRatio: res.WritersRatio,
+		PipelineFirst: pipelineFirst,
+		EventsPerSec:  res.Pipeline.Throughput.EventsPerSec, Ratio: res.Ratio, WritersRatio: res.WritersRatio,
 		Rate: res.Rate, P99: res.Pipeline.OpenLoop.Latency.P99, P99Ratio: res.P99Ratio, LoadAvg: loadAvg(),
 	}
 	if c := res.Pipeline.Throughput.PerEvent; c != nil {

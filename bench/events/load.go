@@ -349,13 +349,14 @@ func every(ctx context.Context, interval time.Duration, tick func()) (stop func(
 // sampleActivity samples, with -trace, what the server does besides the
 // systems' own work every 100 ms until stop: the autovacuum workers and their
 // tables, the DELETE statements running (the pruner's), the checkpointer's
-// wait event and checkpoint count, and the WAL position, so a stall in the
+// wait event and checkpoint count, the WAL position, and the connections to the
+// benchmark's database (all, and those made in the last 100 ms), so a stall in the
 // latency trace can be set beside them. stop returns the CSV (a header only
 // without -trace, or if no connection could be made; a sample whose query
 // failed is left out, its gap visible in the ms column).
 func (p *phases) sampleActivity(ctx context.Context, start time.Time) (stop func() string) {
 	var b strings.Builder
-	b.WriteString("ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb\n")
+	b.WriteString("ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb,connections,connected\n")
 	if p.cfg.TraceDir == "" || p.probe == nil {
 		return b.String
 	}
@@ -369,6 +370,7 @@ func (p *phases) sampleActivity(ctx context.Context, start time.Time) (stop func
 			deletes          int
 			checkpoints      int64
 			walMB            float64
+			conns, fresh     int
 		)
 		at := time.Since(start)
 		err := conn.QueryRow(ctx, `SELECT
@@ -376,9 +378,11 @@ func (p *phases) sampleActivity(ctx context.Context, start time.Time) (stop func
 			(SELECT count(*)::int FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'DELETE FROM%' AND pid <> pg_backend_pid()),
 			(SELECT coalesce(max(wait_event), '') FROM pg_stat_activity WHERE backend_type = 'checkpointer'),
 			(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
-			((pg_current_wal_lsn() - '0/0'::pg_lsn) / 1048576)::float8`).Scan(&autovacuum, &deletes, &wait, &checkpoints, &walMB)
+			((pg_current_wal_lsn() - '0/0'::pg_lsn) / 1048576)::float8,
+			(SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database()),
+			(SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND backend_start > clock_timestamp() - interval '100 milliseconds')`).Scan(&autovacuum, &deletes, &wait, &checkpoints, &walMB, &conns, &fresh)
 		if err == nil {
-			fmt.Fprintf(&b, "%.0f,%q,%d,%s,%d,%.1f\n", float64(at)/1e6, autovacuum, deletes, wait, checkpoints, walMB)
+			fmt.Fprintf(&b, "%.0f,%q,%d,%s,%d,%.1f,%d,%d\n", float64(at)/1e6, autovacuum, deletes, wait, checkpoints, walMB, conns, fresh)
 		}
 	})
 	var once sync.Once

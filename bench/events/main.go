@@ -178,7 +178,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Duration, "duration", 15*time.Second, "length of the latency phase")
 	fs.StringVar(&backends, "backends", "nats,postgres", "comma-separated backends to run")
 	fs.BoolVar(&cfg.Reference, "reference", true, "also measure the bare-library reference")
-	fs.IntVar(&cfg.Rounds, "rounds", 3, "rounds of each backend's comparison; targets are checked on the median ratios (the machine's speed drifts between phases)")
+	fs.IntVar(&cfg.Rounds, "rounds", 5, "rounds of each backend's comparison; targets are checked on the median ratios (the machine's speed drifts between phases)")
 	fs.BoolVar(&cfg.HandlerAlone, "handler-alone", true, "also time the notification handler without a broker")
 	fs.IntVar(&cfg.HandlerEvents, "handler-events", 5_000, "events per concurrency level when timing the handler alone")
 	fs.IntVar(&cfg.Users, "users", 100, "authors (one thought each) and likers")

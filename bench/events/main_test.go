@@ -83,6 +83,9 @@ func TestSmokeBothBackends(t *testing.T) {
 		}
 		if len(b.Rounds) != cfg.Rounds {
 			t.Errorf("%s: %d rounds reported, want %d", b.Backend, len(b.Rounds), cfg.Rounds)
+		} else if b.Rounds[0].PipelineFirst || !b.Rounds[1].PipelineFirst {
+			t.Errorf("%s: rounds measured the pipeline first: %v, %v; want the reference first, then the pipeline first",
+				b.Backend, b.Rounds[0].PipelineFirst, b.Rounds[1].PipelineFirst)
 		} else if want := median([]float64{b.Rounds[0].Ratio, b.Rounds[1].Ratio}); b.Ratio != want || b.Ratio == 0 {
 			t.Errorf("%s: ratio %v, want the median of the rounds' %v and %v", b.Backend, b.Ratio, b.Rounds[0].Ratio, b.Rounds[1].Ratio)
 		}
@@ -283,7 +286,7 @@ func TestConfigValidate(t *testing.T) {
 func TestMedianOfRounds(t *testing.T) {
 	round := func(ratio, writers, p99 float64, rate int) BackendResult {
 		r := BackendResult{Backend: "postgres", Ratio: ratio, WritersRatio: writers, P99Ratio: p99, Rate: rate, Reference: &SystemResult{}}
-		r.Rounds = []Round{roundOf(r)}
+		r.Rounds = []Round{roundOf(r, false)}
 		return r
 	}
 	got := medianOf(config{}, []BackendResult{round(0.70, 0.71, 2.0, 1000), round(0.90, 0.88, 4.0, 1100), round(0.82, 0.83, 3.5, 1200)})

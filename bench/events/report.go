@@ -101,7 +101,7 @@ func printRounds(w io.Writer, rep Report) {
 	}
 	fmt.Fprintln(w, "\nrounds (the table above: the round with the median events/s ratio, and the median of each ratio):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "backend\tround\tevents/s\treference events/s\tratio\twriters ratio\trate\tp99 ms\treference p99 ms\tp99 ratio\tCPU ms/event\treference CPU ms/event\tload after\t")
+	fmt.Fprintln(tw, "backend\tround\tfirst\tevents/s\treference events/s\tratio\twriters ratio\trate\tp99 ms\treference p99 ms\tp99 ratio\tCPU ms/event\treference CPU ms/event\tload after\t")
 	for _, b := range rep.Backends {
 		for i, r := range b.Rounds {
 			cpu, refCPU := "-", "-"
@@ -111,8 +111,12 @@ func printRounds(w io.Writer, rep Report) {
 			if r.ReferenceCPUMillis > 0 {
 				refCPU = fmt.Sprintf("%.3f", r.ReferenceCPUMillis)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%d\t%.1f\t%.1f\t%.2f×\t%s\t%s\t%s\t\n",
-				b.Backend, i+1, r.EventsPerSec, r.ReferenceEventsPerSec, 100*r.Ratio, 100*r.WritersRatio, r.Rate,
+			first := "reference"
+			if r.PipelineFirst {
+				first = "pipeline"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%d\t%.1f\t%.1f\t%.2f×\t%s\t%s\t%s\t\n",
+				b.Backend, i+1, first, r.EventsPerSec, r.ReferenceEventsPerSec, 100*r.Ratio, 100*r.WritersRatio, r.Rate,
 				r.P99, r.ReferenceP99, r.P99Ratio, cpu, refCPU, r.LoadAvg)
 		}
 	}
