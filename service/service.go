@@ -84,6 +84,9 @@ type Service struct {
 	processing    *Processing
 	fed           *federationParts // see federation.go
 	delivery      *deliveryParts   // see delivery.go
+	// outboxes are those of the units of work above (the application's and
+	// the handlers'): once the broker is open they wake its consumers.
+	outboxes []*outbox.Outbox
 }
 
 // Open builds the parts opts ask for, in order: pool (and schema), unit of
@@ -114,7 +117,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 			return nil, errors.New("DATABASE_URL: database migrations are pending; run `thoughts migrate` first")
 		}
 	}
-	if s.UoW, err = UnitOfWork(cfg, logger, s.Pool); err != nil {
+	if s.UoW, err = s.unitOfWork(s.Pool); err != nil {
 		return nil, err
 	}
 	deps := app.Deps{UoW: s.UoW, Reads: postgres.NewReadModel(s.Pool)}
@@ -166,6 +169,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts Options) (_
 		return nil, err
 	}
 	s.Metrics.MustRegister(s.broker.Backend().Collector(Subscriptions(s.Handlers)))
+	// A commit wakes this process's consumers of its tables directly; the
+	// database's announcement is for other processes' (and comes later,
+	// coalesced).
+	for _, ob := range s.outboxes {
+		ob.WakeLocally(s.broker.Backend().Wake)
+	}
 	return s, nil
 }
 
@@ -194,7 +203,7 @@ func (s *Service) handlerDeps(ctx context.Context) (app.Deps, error) {
 		return app.Deps{}, fmt.Errorf("create event handler pool: %w", err)
 	}
 	s.handlerPool = hp
-	uow, err := UnitOfWork(s.Config, s.Log, hp)
+	uow, err := s.unitOfWork(hp)
 	if err != nil {
 		return app.Deps{}, err
 	}
@@ -275,6 +284,22 @@ func (s *Service) Close() {
 // UnitOfWork commits on pool, writing events to the outbox layout of the
 // configured backend.
 func UnitOfWork(cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (*postgres.UnitOfWork, error) {
+	uow, _, err := newUnitOfWork(cfg, logger, pool)
+	return uow, err
+}
+
+// unitOfWork is UnitOfWork, keeping its outbox to wake the broker's
+// consumers once the broker is open.
+func (s *Service) unitOfWork(pool *pgxpool.Pool) (*postgres.UnitOfWork, error) {
+	uow, ob, err := newUnitOfWork(s.Config, s.Log, pool)
+	if err != nil {
+		return nil, err
+	}
+	s.outboxes = append(s.outboxes, ob)
+	return uow, nil
+}
+
+func newUnitOfWork(cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (*postgres.UnitOfWork, *outbox.Outbox, error) {
 	mode := outbox.Forward
 	if cfg.EventsBackend == pubsub.Postgres {
 		mode = outbox.Direct
@@ -282,7 +307,8 @@ func UnitOfWork(cfg Config, logger *slog.Logger, pool *pgxpool.Pool) (*postgres.
 	ob := outbox.New(mode, logs.Watermill(logger))
 	// Committed events wake idle consumers, in this process or another.
 	ob.AnnounceOn(pool, logger)
-	return postgres.NewUnitOfWork(pool, ob)
+	uow, err := postgres.NewUnitOfWork(pool, ob)
+	return uow, ob, err
 }
 
 // applySchema runs the SQL migrations and creates the outbox tables.

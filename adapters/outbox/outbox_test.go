@@ -155,3 +155,73 @@ func TestTableNamesAreIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnouncementsAreCoalescedAndNoneIsLost: a steady flow of commits is
+// announced on WakeChannel a few times a second (every commit would cost a
+// statement and a wake-up of every listener), the last commit of the flow is
+// announced too, and the committing process's own consumers are woken once
+// per commit, without waiting.
+func TestAnnouncementsAreCoalescedAndNoneIsLost(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	listener, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Release()
+	if _, err := listener.Exec(ctx, `LISTEN `+outbox.WakeChannel); err != nil {
+		t.Fatal(err)
+	}
+	ob := outbox.New(outbox.Direct, nil)
+	ob.AnnounceOn(db.Pool, nil)
+	var local int
+	ob.WakeLocally(func(topic string) {
+		if topic == events.TopicLikeAdded {
+			local++ // writers commit one at a time below
+		}
+	})
+	uow, err := postgres.NewUnitOfWork(db.Pool, ob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const commits = 150
+	start := time.Now()
+	for range commits {
+		actor := uuid.Must(uuid.NewV7())
+		env := events.New(ctx, actor, events.LikeAdded{LikeID: uuid.New(), UserID: actor, ThoughtID: uuid.New()}, time.Now())
+		if err := uow.InTx(ctx, func(ctx context.Context, tx command.Tx) error { return tx.Publish(ctx, env) }); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	lastCommit := time.Since(start)
+	if local != commits {
+		t.Errorf("local wake-ups: %d, want one per commit (%d)", local, commits)
+	}
+	// Count the announcements until none has come for a second: the last
+	// one must name the topic and come after the last commit.
+	var announced int
+	var last time.Duration
+	for {
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		n, err := listener.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if n.Payload != events.TopicLikeAdded {
+			t.Errorf("announced %q, want %q", n.Payload, events.TopicLikeAdded)
+		}
+		announced++
+		last = time.Since(start)
+	}
+	if announced == 0 || last < lastCommit {
+		t.Fatalf("%d announcements, the last %v after the start; the last commit was at %v", announced, last, lastCommit)
+	}
+	// At most one per 20 ms, and the first at once.
+	if bound := int(last/(20*time.Millisecond)) + 2; announced > bound {
+		t.Errorf("%d announcements of %d commits over %v; want at most %d", announced, commits, last.Round(time.Millisecond), bound)
+	}
+	t.Logf("%d commits over %v: %d announcements", commits, lastCommit.Round(time.Millisecond), announced)
+}

@@ -188,6 +188,19 @@ func Open(cfg Config) (*Backend, error) {
 // Postgres), for tooling that inspects streams and consumers.
 func (b *Backend) JetStream() jetstream.JetStream { return b.js }
 
+// Listening reports whether this process's consumers receive the
+// database's announcements of committed events (outbox.WakeChannel).
+func (b *Backend) Listening() bool { return b.wakes != nil && b.wakes.listening() }
+
+// Wake wakes this process's consumers of topic's table at once, as an
+// announcement on outbox.WakeChannel would (outbox.Outbox.WakeLocally); a
+// no-op in a process that consumes no table. It does not block.
+func (b *Backend) Wake(topic string) {
+	if b.wakes != nil {
+		b.wakes.wake(topic)
+	}
+}
+
 // Kind is NATS or Postgres.
 func (b *Backend) Kind() string { return b.cfg.Backend }
 

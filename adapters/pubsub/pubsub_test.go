@@ -25,6 +25,12 @@ var quiet = slog.New(slog.DiscardHandler)
 
 func open(t *testing.T, backend string) (*pubsub.Backend, pgtest.DB) {
 	t.Helper()
+	return openWith(t, backend, func(*pubsub.Config) {})
+}
+
+// openWith is open with the configuration changed by adjust.
+func openWith(t *testing.T, backend string, adjust func(*pubsub.Config)) (*pubsub.Backend, pgtest.DB) {
+	t.Helper()
 	db := pgtest.New(t)
 	cfg, err := pgxpool.ParseConfig(db.URL)
 	if err != nil {
@@ -45,8 +51,10 @@ func open(t *testing.T, backend string) (*pubsub.Backend, pgtest.DB) {
 		t.Cleanup(e.Shutdown)
 		dial = e.Dial
 	}
-	b, err := pubsub.Open(pubsub.Config{Backend: backend, Pool: db.Pool, SubscriberPool: subPool, Dial: dial,
-		PoisonTopic: "thoughts.poison", Logger: quiet})
+	bcfg := pubsub.Config{Backend: backend, Pool: db.Pool, SubscriberPool: subPool, Dial: dial,
+		PoisonTopic: "thoughts.poison", Logger: quiet}
+	adjust(&bcfg)
+	b, err := pubsub.Open(bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +246,98 @@ func TestRetire(t *testing.T) {
 			}
 			if !has("stays") {
 				t.Error("retiring one handler's subscription removed another's")
+			}
+		})
+	}
+}
+
+// TestIdleConsumerWakesOnCommit: an idle Postgres consumer, whose next poll
+// is a minute away, reads a committed event at once when it is woken: by the
+// database's announcement (a committing process elsewhere, AnnounceOn) or,
+// in the committing process, directly (WakeLocally, no announcement at all).
+func TestIdleConsumerWakesOnCommit(t *testing.T) {
+	t.Parallel()
+	for name, wire := range map[string]func(*outbox.Outbox, *pubsub.Backend, pgtest.DB){
+		"announced":  func(ob *outbox.Outbox, _ *pubsub.Backend, db pgtest.DB) { ob.AnnounceOn(db.Pool, quiet) },
+		"in process": func(ob *outbox.Outbox, b *pubsub.Backend, _ pgtest.DB) { ob.WakeLocally(b.Wake) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			const poll = time.Minute
+			b, db := openWith(t, pubsub.Postgres, func(c *pubsub.Config) {
+				c.PollInterval, c.MaxPollInterval, c.IdlePollInterval = poll, poll, poll
+			})
+			subs := []pubsub.Subscription{{Handler: "h", Topics: []string{events.TopicLikeAdded}, AckWait: 30 * time.Second}}
+			if err := b.Provision(context.Background(), subs); err != nil {
+				t.Fatal(err)
+			}
+			sub, err := b.Subscriber(subs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Close()
+			ch, err := sub.Subscribe(context.Background(), events.TopicLikeAdded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The consumer's first poll finds nothing; it then waits a minute
+			// unless woken. The listener must be up for an announcement to
+			// reach it.
+			eventually(t, "listener up", b.Listening)
+			time.Sleep(200 * time.Millisecond)
+
+			ob := outbox.New(outbox.Direct, nil)
+			wire(ob, b, db)
+			uow, err := postgres.NewUnitOfWork(db.Pool, ob)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A read finds a row only once every older write transaction on
+			// the server has ended (tests running beside this one have
+			// theirs), so one wake-up may find nothing: commit one event
+			// every 200 ms, each waking the consumer, until one is read.
+			// Without wake-ups nothing is read before the minute's poll.
+			stop, exited := make(chan struct{}), make(chan struct{})
+			first := make(chan string, 1)
+			go func() {
+				defer close(exited)
+				for i := 0; ; i++ {
+					actor := uuid.Must(uuid.NewV7())
+					env := events.New(context.Background(), actor, events.LikeAdded{LikeID: uuid.New(), UserID: actor, ThoughtID: uuid.New()}, time.Now())
+					if err := uow.InTx(context.Background(), func(ctx context.Context, tx command.Tx) error { return tx.Publish(ctx, env) }); err != nil {
+						t.Error(err)
+						return
+					}
+					if i == 0 {
+						first <- env.ID.String()
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(200 * time.Millisecond):
+					}
+				}
+			}()
+			defer func() {
+				close(stop)
+				<-exited
+			}()
+			var want string
+			select {
+			case want = <-first:
+			case <-exited:
+				t.Fatal("the first commit failed")
+			}
+			committed := time.Now()
+			select {
+			case m := <-ch:
+				m.Ack()
+				if m.UUID != want {
+					t.Fatalf("read %s first, want the first committed event %s", m.UUID, want)
+				}
+				t.Logf("read %v after the commit", time.Since(committed).Round(time.Millisecond))
+			case <-time.After(20 * time.Second):
+				t.Fatal("no committed event read within 20 s: the consumer was not woken")
 			}
 		})
 	}
