@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,7 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/thoughts-project/thoughts/adapters/auth"
+	natsadapter "github.com/thoughts-project/thoughts/adapters/nats"
+	"github.com/thoughts-project/thoughts/adapters/outbox"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
+	"github.com/thoughts-project/thoughts/adapters/pubsub"
 	"github.com/thoughts-project/thoughts/app"
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
@@ -183,7 +187,12 @@ func notificationsSurviveAbruptStop(t *testing.T, batched bool) {
 		r.start([]router.Handler{secondNotify})
 		var notRedelivered []uuid.UUID
 		var stored int
-		deadline := time.Now().Add(testPolicy.AckWait() + patience)
+		// A delivery the stop interrupted comes back after AckWait, or, if
+		// it was nacked, after the subscriber's backoff for its delivery
+		// count: up to a minute (pubsub: MaxNakDelay) for one delivered
+		// many times while the first router held it.
+		wait := testPolicy.AckWait() + time.Minute + patience
+		deadline := time.Now().Add(wait)
 		for {
 			notRedelivered = notRedelivered[:0]
 			for _, id := range held.list() {
@@ -197,9 +206,10 @@ func notificationsSurviveAbruptStop(t *testing.T, batched bool) {
 			if time.Now().After(deadline) {
 				// Say which part failed: a held delivery never handed to
 				// the second router, or an event never notified at all.
-				t.Fatalf("after %s: %d of %d notifications stored; %d of %d held deliveries not delivered again (e.g. %v); %d poisoned; logged: %d failed, %d interrupted by shutdown",
-					testPolicy.AckWait()+patience, stored, total, len(notRedelivered), held.len(), notRedelivered[:min(3, len(notRedelivered))], len(r.poisoned()),
-					len(r.logs.records("handler failed")), len(r.logs.records("handler interrupted by shutdown; the event will be delivered again")))
+				t.Fatalf("after %s: %d of %d notifications stored; %d of %d held deliveries not delivered again (e.g. %v); %d poisoned; logged: %d failed, %d interrupted by shutdown; %s",
+					wait, stored, total, len(notRedelivered), held.len(), notRedelivered[:min(3, len(notRedelivered))], len(r.poisoned()),
+					len(r.logs.records("handler failed")), len(r.logs.records("handler interrupted by shutdown; the event will be delivered again")),
+					r.consumerState(notify.Name, events.TopicLikeAdded))
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -222,4 +232,35 @@ func notificationsSurviveAbruptStop(t *testing.T, batched bool) {
 			t.Errorf("poisoned %d messages: %+v", len(p), p)
 		}
 	})
+}
+
+// consumerState describes where handler's messages of topic are, for a
+// failure message: on NATS, the rows the forwarder has not relayed and the
+// durable consumer's pending, unacked and redelivered counts; on Postgres,
+// the rows after the group's offset.
+func (r *rig) consumerState(handler, topic string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rowsAfter := func(topic, group string) string {
+		var n int
+		if err := r.db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+outbox.TableName(topic)+` m
+			WHERE m."offset" > coalesce((SELECT max(offset_acked) FROM `+outbox.OffsetsTableName(topic)+` WHERE consumer_group = $1), 0)`, group).Scan(&n); err != nil {
+			return fmt.Sprintf("offsets of %s: %v", group, err)
+		}
+		return fmt.Sprintf("%d rows after %s's offset", n, group)
+	}
+	if !r.nats() {
+		return rowsAfter(topic, handler)
+	}
+	fwd := rowsAfter(outbox.ForwarderTopic, pubsub.ForwarderConsumerGroup)
+	c, err := r.backend.JetStream().PushConsumer(ctx, natsadapter.StreamName(topic), natsadapter.DurableName(handler, topic))
+	if err != nil {
+		return fmt.Sprintf("outbox: %s; consumer %s: %v", fwd, handler, err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return fmt.Sprintf("outbox: %s; consumer %s: %v", fwd, handler, err)
+	}
+	return fmt.Sprintf("outbox: %s; JetStream consumer %s: %d not yet delivered, %d delivered and not acked, %d redelivered",
+		fwd, info.Name, info.NumPending, info.NumAckPending, info.NumRedelivered)
 }
