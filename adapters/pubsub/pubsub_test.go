@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
@@ -117,6 +118,22 @@ func lag(t *testing.T, c prometheus.Collector, consumer string) float64 {
 	return v
 }
 
+// subscribeLikes subscribes s's handler to the likes topic until the test
+// ends.
+func subscribeLikes(t *testing.T, b *pubsub.Backend, s pubsub.Subscription) <-chan *message.Message {
+	t.Helper()
+	sub, err := b.Subscriber(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close() })
+	ch, err := sub.Subscribe(context.Background(), events.TopicLikeAdded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second) // generous: see router/backends_test.go patience
@@ -178,15 +195,7 @@ func TestHandlerLagMetricOnPostgres(t *testing.T) {
 	c := b.Collector(subs)
 	commit(t, db, outbox.Direct)
 	eventually(t, "lag grows while the handler reads nothing", func() bool { return lag(t, c, "h") >= 0.2 })
-	sub, err := b.Subscriber(subs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	ch, err := sub.Subscribe(context.Background(), events.TopicLikeAdded)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := subscribeLikes(t, b, subs[0])
 	select {
 	case m, ok := <-ch:
 		if !ok {
@@ -271,15 +280,7 @@ func TestIdleConsumerWakesOnCommit(t *testing.T) {
 			if err := b.Provision(context.Background(), subs); err != nil {
 				t.Fatal(err)
 			}
-			sub, err := b.Subscriber(subs[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sub.Close()
-			ch, err := sub.Subscribe(context.Background(), events.TopicLikeAdded)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := subscribeLikes(t, b, subs[0])
 			// The consumer's first poll finds nothing; it then waits a minute
 			// unless woken. The listener must be up for an announcement to
 			// reach it.
