@@ -110,16 +110,25 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, topic string, ret
 	}
 	err := retryConflict(ctx, func() error {
 		// Leave a stream that is already as wanted alone: an update, even a
-		// no-op one, rewrites its store's configuration.
+		// no-op one, rewrites its store's configuration (and, in nats-server
+		// 2.15.3, races with a consumer being created on the stream at the
+		// same moment: the race detector caught it when processes started
+		// together). A missing stream is created, not "created or updated":
+		// when another process created it first, the conflict is retried and
+		// its stream compared like any other.
 		s, err := js.Stream(ctx, cfg.Name)
-		if err == nil && sameStream(s.CachedInfo().Config, cfg) {
+		switch {
+		case err == nil && sameStream(s.CachedInfo().Config, cfg):
 			return nil
-		}
-		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		case err == nil:
+			_, err = js.UpdateStream(ctx, cfg)
+			return err
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			_, err = js.CreateStream(ctx, cfg)
+			return err
+		default:
 			return err
 		}
-		_, err = js.CreateOrUpdateStream(ctx, cfg)
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create stream %s for %s: %w", cfg.Name, topic, err)
