@@ -60,18 +60,27 @@ func (w *wakes) close() {
 	}
 }
 
+// wake wakes the consumers of topic, or every consumer for "". It runs on
+// every commit of the process (Backend.Wake), so it looks the topic up
+// rather than walk every topic.
 func (w *wakes) wake(topic string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for t, chs := range w.topics {
-		if topic != "" && t != topic {
-			continue
-		}
-		for _, ch := range chs {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
+	if topic != "" {
+		nudge(w.topics[topic])
+		return
+	}
+	for _, chs := range w.topics {
+		nudge(chs)
+	}
+}
+
+// nudge sends each of chs a wake-up without blocking: one pending is enough.
+func nudge(chs []chan struct{}) {
+	for _, ch := range chs {
+		select {
+		case ch <- struct{}{}:
+		default:
 		}
 	}
 }

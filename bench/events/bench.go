@@ -148,7 +148,7 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 			// pipeline: the machine's speed drifts over minutes, and the
 			// second system of a round would otherwise always meet the
 			// later, usually slower or faster, machine.
-			pipelineFirst := i%2 == 1 && rcfg.Rate > 0
+			pipelineFirst := i%2 == 1 // the rate is known from round 1 on
 			res, err := benchBackend(ctx, rcfg, env, backend, &rep.Host, pipelineFirst)
 			if err != nil {
 				return rep, fmt.Errorf("%s: %w", backend, err)
