@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -179,9 +180,13 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 func benchBackend(ctx context.Context, cfg config, env environment, backend string, host *Host, pipelineFirst bool) (BackendResult, error) {
 	res := BackendResult{Backend: backend}
 	var ref SystemResult
-	reference := func() error {
-		var err error
-		ref, cfg.Rate, err = benchReference(ctx, cfg, env, backend)
+	// Each system runs under a profiler label (system=pipeline|reference),
+	// inherited by the goroutines it starts: -cpuprofile's profile splits
+	// with pprof's -tagfocus.
+	reference := func() (err error) {
+		pprof.Do(ctx, pprof.Labels("system", "reference", "backend", backend), func(ctx context.Context) {
+			ref, cfg.Rate, err = benchReference(ctx, cfg, env, backend)
+		})
 		return err
 	}
 	if cfg.Reference && !pipelineFirst {
@@ -193,7 +198,11 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 		cfg.Rate = 1000
 	}
 	res.Rate = cfg.Rate
-	if err := benchPipeline(ctx, cfg, env, backend, &res, host); err != nil {
+	var err error
+	pprof.Do(ctx, pprof.Labels("system", "pipeline", "backend", backend), func(ctx context.Context) {
+		err = benchPipeline(ctx, cfg, env, backend, &res, host)
+	})
+	if err != nil {
 		return res, err
 	}
 	if cfg.Reference && pipelineFirst {
