@@ -218,6 +218,12 @@ type DBCost struct {
 	Xacts    float64 `json:"xacts"`
 	WALSyncs float64 `json:"wal_syncs"`
 	WALBytes float64 `json:"wal_bytes"`
+	// WALFPIs are the full-page images in that WAL (a page's first change
+	// after a checkpoint is logged whole: 8 kB), and Checkpoints the
+	// checkpoints that started during the phase: the same work costs more
+	// WAL and CPU in a phase a checkpoint falls into.
+	WALFPIs     float64 `json:"wal_fpis"`
+	Checkpoints int     `json:"checkpoints"`
 	// CPUMillis is the whole machine's busy CPU time (/proc/stat: every
 	// state but idle and iowait) per event, from the phase's first commit to
 	// its last notification: PostgreSQL, the broker and this process
@@ -231,7 +237,10 @@ type DBCost struct {
 }
 
 // dbCounters are the cumulative counters DBCost is the difference of.
-type dbCounters struct{ xacts, walSyncs, walBytes float64 }
+type dbCounters struct {
+	xacts, walSyncs, walBytes, walFPIs float64
+	checkpoints                        int64
+}
 
 // busyCPU is the machine's busy CPU time so far (/proc/stat), in
 // milliseconds; ok is false where there is no /proc/stat.
@@ -280,7 +289,9 @@ func (p *phases) counters(ctx context.Context) (dbCounters, bool) {
 		return c, false
 	}
 	err := p.probe.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::float8,
-		wal_sync::float8, wal_bytes::float8 FROM pg_stat_wal`).Scan(&c.xacts, &c.walSyncs, &c.walBytes)
+		wal_sync::float8, wal_bytes::float8, wal_fpi::float8,
+		(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)
+		FROM pg_stat_wal`).Scan(&c.xacts, &c.walSyncs, &c.walBytes, &c.walFPIs, &c.checkpoints)
 	return c, err == nil
 }
 
@@ -288,7 +299,8 @@ func (p *phases) counters(ctx context.Context) (dbCounters, bool) {
 func perEvent(before, after dbCounters, n int) *DBCost {
 	f := float64(n)
 	return &DBCost{Xacts: round((after.xacts-before.xacts)/f, 3), WALSyncs: round((after.walSyncs-before.walSyncs)/f, 3),
-		WALBytes: round((after.walBytes-before.walBytes)/f, 0)}
+		WALBytes: round((after.walBytes-before.walBytes)/f, 0), WALFPIs: round((after.walFPIs-before.walFPIs)/f, 3),
+		Checkpoints: int(after.checkpoints - before.checkpoints)}
 }
 
 // OpenLoop is the result of the fixed-rate phase.

@@ -76,11 +76,11 @@ func printTable(w io.Writer, rep Report) {
 				b.Backend, r.Throughput.CommitsPerSec, r.OpenLoop.OfferedRate, r.OpenLoop.Late, r.Throughput.OldestWriteTx, r.OpenLoop.OldestWriteTx)
 		}
 		if c := tp.PerEvent; c != nil {
-			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis, c.ProcessCPUMillis)
+			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes (%.3f full-page images; %d checkpoints in the phase), %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.WALFPIs, c.Checkpoints, c.CPUMillis, c.ProcessCPUMillis)
 		}
 		if r := b.Reference; r != nil && r.Throughput.PerEvent != nil {
 			c := r.Throughput.PerEvent
-			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes, %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.CPUMillis, c.ProcessCPUMillis)
+			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes (%.3f full-page images; %d checkpoints in the phase), %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.WALFPIs, c.Checkpoints, c.CPUMillis, c.ProcessCPUMillis)
 		}
 		for _, h := range b.HandlerAlone {
 			fmt.Fprintf(w, "  %s notification handler alone, %d goroutine(s): %.0f events/s (p50 %.2f ms, p99 %.2f ms per event)\n",
