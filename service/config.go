@@ -36,6 +36,10 @@ type Config struct {
 	LogLevel               string
 	LogFormat              string
 	ShutdownTimeout        time.Duration
+	// RequestTimeout bounds the work of one HTTP request (REQUEST_TIMEOUT,
+	// default 30s): past it the request's statements are cancelled and it
+	// is answered 503.
+	RequestTimeout time.Duration
 	// EventSubscribers is how many messages of one topic each event handler
 	// works on at once in this process (NATS; Postgres reads serially).
 	EventSubscribers int
@@ -202,6 +206,9 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("SHUTDOWN_TIMEOUT", "20s")); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT: %q is not a positive duration such as 20s", getenv("SHUTDOWN_TIMEOUT")))
+	}
+	if c.RequestTimeout, err = time.ParseDuration(get("REQUEST_TIMEOUT", "30s")); err != nil || c.RequestTimeout < time.Second || c.RequestTimeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT: %q is not a duration from 1s to 10m such as 30s", getenv("REQUEST_TIMEOUT")))
 	}
 	if c.FederationAllowPrivate, err = strconv.ParseBool(get("FEDERATION_ALLOW_PRIVATE", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("FEDERATION_ALLOW_PRIVATE: %q is not true or false", getenv("FEDERATION_ALLOW_PRIVATE")))

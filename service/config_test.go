@@ -55,6 +55,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"LogFormat", c.LogFormat, "text"},
 		{"JWTTTL", c.JWTTTL, 720 * time.Hour},
 		{"ShutdownTimeout", c.ShutdownTimeout, 20 * time.Second},
+		{"RequestTimeout", c.RequestTimeout, 30 * time.Second},
 		{"FederationAllowPrivate", c.FederationAllowPrivate, false},
 		{"JWTSecret is nil", c.JWTSecret == nil, true},
 	}
@@ -80,6 +81,7 @@ func TestLoadConfigReadsValues(t *testing.T) {
 		"LOG_LEVEL":                "debug",
 		"LOG_FORMAT":               "json",
 		"SHUTDOWN_TIMEOUT":         "5s",
+		"REQUEST_TIMEOUT":          "90s",
 	}
 	c, err := LoadConfig(env.lookup)
 	if err != nil {
@@ -101,6 +103,7 @@ func TestLoadConfigReadsValues(t *testing.T) {
 		{"LogLevel", c.LogLevel, "debug"},
 		{"LogFormat", c.LogFormat, "json"},
 		{"ShutdownTimeout", c.ShutdownTimeout, 5 * time.Second},
+		{"RequestTimeout", c.RequestTimeout, 90 * time.Second},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -185,6 +188,9 @@ func TestLoadConfigNamesBadVariable(t *testing.T) {
 		{"JWT TTL without unit", configProdEnv.with("JWT_TTL", "3600"), "JWT_TTL"},
 		{"shutdown timeout negative", configProdEnv.with("SHUTDOWN_TIMEOUT", "-5s"), "SHUTDOWN_TIMEOUT"},
 		{"shutdown timeout garbage", configProdEnv.with("SHUTDOWN_TIMEOUT", "soon"), "SHUTDOWN_TIMEOUT"},
+		{"request timeout below a second", configProdEnv.with("REQUEST_TIMEOUT", "500ms"), "REQUEST_TIMEOUT"},
+		{"request timeout over ten minutes", configProdEnv.with("REQUEST_TIMEOUT", "11m"), "REQUEST_TIMEOUT"},
+		{"request timeout garbage", configProdEnv.with("REQUEST_TIMEOUT", "30"), "REQUEST_TIMEOUT"},
 		{"federation allow private maybe", configProdEnv.with("FEDERATION_ALLOW_PRIVATE", "maybe"), "FEDERATION_ALLOW_PRIVATE"},
 		{"database url mysql", configProdEnv.with("DATABASE_URL", "mysql://x"), "DATABASE_URL"},
 		{"database url not a url", configProdEnv.with("DATABASE_URL", "host=db user=thoughts"), "DATABASE_URL"},

@@ -38,8 +38,11 @@ func (s *Service) APIHandler() (http.Handler, error) {
 		Ready:       readiness(s.Pool),
 		RateLimits:  s.Config.RateLimits,
 		Unavailable: postgres.Unavailable,
-		Routes:      []func(*mux.Router){httpMetrics.Routes, ap.Routes},
-		Middleware:  []mux.MiddlewareFunc{httpMetrics.Middleware},
+		// The server's write timeout (serveHTTP) leaves room for the
+		// answer after it.
+		RequestTimeout: s.Config.RequestTimeout,
+		Routes:         []func(*mux.Router){httpMetrics.Routes, ap.Routes},
+		Middleware:     []mux.MiddlewareFunc{httpMetrics.Middleware},
 	})
 	// Revocations made by other processes reach this one's session cache
 	// through the database; Close stops the listener.
@@ -99,7 +102,7 @@ func (s *Service) Serve(ctx context.Context, endpoints ...Endpoint) error {
 		s.Log.InfoContext(ctx, "listening", "endpoint", ep.Name, "addr", ep.Listener.Addr().String(),
 			"public_url", s.Config.PublicURL, "events_backend", s.Config.EventsBackend)
 		go func() {
-			err := serveHTTP(ctx, ep.Listener, ep.Handler, s.Config.ShutdownTimeout, s.Log.With("endpoint", ep.Name))
+			err := serveHTTP(ctx, ep.Listener, ep.Handler, s.Config.ShutdownTimeout, writeTimeout(s.Config.RequestTimeout), s.Log.With("endpoint", ep.Name))
 			if err != nil {
 				err = fmt.Errorf("%s: %w", ep.Name, err)
 				cancel(err)
@@ -127,14 +130,21 @@ func Listen(name, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// writeTimeout is the HTTP server's bound on writing an answer, counted from
+// the end of the request's headers: the request's own deadline plus room to
+// read its body and write the answer (at least the 60 s it always was).
+func writeTimeout(request time.Duration) time.Duration {
+	return max(60*time.Second, request+30*time.Second)
+}
+
 // serveHTTP serves on ln until ctx is cancelled, then drains in-flight
 // requests for up to drain.
-func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, drain time.Duration, logger *slog.Logger) error {
+func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, drain, write time.Duration, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      write,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

@@ -38,7 +38,9 @@ func TestGracefulShutdownDrainsRequests(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveHTTP(ctx, ln, handler, 10*time.Second, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		done <- serveHTTP(ctx, ln, handler, 10*time.Second, time.Minute, slog.New(slog.DiscardHandler))
+	}()
 
 	var body string
 	var reqErr error

@@ -165,6 +165,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusGone
 	case errors.Is(err, context.Canceled):
 		return // the client went away
+	case r.Context().Err() != nil:
+		// The request's deadline passed (the API's REQUEST_TIMEOUT) and cut
+		// its work short: the sender retries later, as after any 503.
+		w.Header().Set("Retry-After", "2")
+		status = http.StatusServiceUnavailable
+		s.log.WarnContext(r.Context(), "activitypub request stopped at its deadline", "path", r.URL.Path, "err", err)
 	}
 	detail := http.StatusText(status)
 	if status == http.StatusInternalServerError {

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -80,6 +82,28 @@ func (s *Server) withRecover(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// errRequestTimeout is the cause of a request context that withDeadline
+// ended.
+var errRequestTimeout = errors.New("request deadline passed")
+
+// withDeadline ends each request's context after d (0: never), with
+// errRequestTimeout as its cause.
+func withDeadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeoutCause(r.Context(), d, errRequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// timedOut reports whether ctx is a request context withDeadline ended.
+func timedOut(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), errRequestTimeout)
 }
 
 func withBodyLimit(next http.Handler) http.Handler {

@@ -94,6 +94,13 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		// piling onto a queue.
 		w.Header().Set("Retry-After", "1")
 		p = newProblem(http.StatusServiceUnavailable, ProblemUnavailable, cmp.Or(detail, "busy; retry shortly"))
+	case timedOut(r.Context()):
+		// The request's deadline passed and cut its work short (a lock or
+		// pool wait, a slow statement); its transaction was rolled back
+		// unless its COMMIT had already reached the server.
+		logger.WarnContext(r.Context(), "request stopped at its deadline", "err", err, "method", r.Method, "path", r.URL.Path)
+		w.Header().Set("Retry-After", "2")
+		p = newProblem(http.StatusServiceUnavailable, ProblemUnavailable, "the request took too long and was stopped; retry shortly")
 	case unavailable(r.Context(), err):
 		// A dependency (the database) is down or restarting: the same
 		// request may work in a moment. Answered as soon as the failure is

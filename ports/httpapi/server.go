@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -45,6 +46,11 @@ type Config struct {
 	// unreachable or restarting: they are answered 503 with Retry-After,
 	// without internals, instead of 500. Nil: none is.
 	Unavailable func(error) bool
+	// RequestTimeout bounds each request's work: its context ends then, so
+	// a statement waiting for a lock or for a pool connection is cancelled
+	// (pgx cancels it on the server too) and the client gets a 503 problem
+	// instead of a connection held until a proxy gives up. 0: no bound.
+	RequestTimeout time.Duration
 }
 
 // Server holds the API's handlers.
@@ -224,8 +230,8 @@ func New(cfg Config) *API {
 	}
 	// Outermost first: correlation ID (so every later log line has it), the
 	// security headers (on every answer, a panic's included), then access
-	// log, panic recovery and the body limit.
-	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(h))))),
+	// log, panic recovery, the body limit and the request's deadline.
+	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(withDeadline(cfg.RequestTimeout, h)))))),
 		router: r, access: s.access, sessions: s.sessions}
 }
 

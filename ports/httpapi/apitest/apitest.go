@@ -56,6 +56,8 @@ type Options struct {
 	// RateLimits, when set, are the API's rate limits; otherwise they are
 	// off, since every test client shares one address.
 	RateLimits *httpapi.RateLimits
+	// RequestTimeout is the API's bound on a request's work (0: none).
+	RequestTimeout time.Duration
 }
 
 // New starts a rig for t.
@@ -95,7 +97,7 @@ func New(t testing.TB, opts ...Options) *Rig {
 	api := httpapi.New(httpapi.Config{
 		App: application, Tokens: tokens, Logger: logger, PublicURL: Issuer,
 		Ready:      func(ctx context.Context) error { return db.Pool.Ping(ctx) },
-		RateLimits: limits,
+		RateLimits: limits, RequestTimeout: o.RequestTimeout,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

@@ -1,0 +1,111 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/thoughts-project/thoughts/ports/httpapi/apitest"
+)
+
+// A request stuck behind a lock is stopped at its deadline: the client gets a
+// 503 problem with Retry-After soon after it, the statement is cancelled on
+// the server (the lock wait ends, the connection goes back to the pool), and
+// nothing of the write is kept; once the lock is gone the same request works.
+func TestRequestDeadlineStopsAStuckRequest(t *testing.T) {
+	t.Parallel()
+	const timeout = 400 * time.Millisecond
+	rig := apitest.New(t, apitest.Options{RequestTimeout: timeout})
+	alice, bob := rig.Register("alice"), rig.Register("bob")
+	th := rig.Think(alice, map[string]any{"content": "like me"})
+	likePath := "/api/v1/thoughts/" + th["id"].(string) + "/like"
+
+	// Another session inserts bob's like and keeps its transaction open:
+	// the API's INSERT ... ON CONFLICT waits for it to end.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, rig.DB.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	blocker, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, `INSERT INTO likes (user_id, thought_id, id, created_at) VALUES ($1, $2, gen_random_uuid(), now())`,
+		bob.ID, th["id"]); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	answered := make(chan apitest.Response, 1)
+	go func() { answered <- rig.Post(likePath, bob.Token, nil) }()
+	var resp apitest.Response
+	select {
+	case resp = <-answered:
+	case <-time.After(timeout + 10*time.Second):
+		_ = blocker.Rollback(ctx) // lets the request finish
+		<-answered
+		t.Fatalf("no answer 10 s after the request's deadline: the request waited for the lock")
+	}
+	took := time.Since(start)
+	apitest.Expect(t, resp, http.StatusServiceUnavailable)
+	if took < timeout || took > timeout+5*time.Second {
+		t.Errorf("answered after %v; the deadline is %v", took, timeout)
+	}
+	if resp.Header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After")
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
+	}
+	if p := resp.Map(t); p["type"] != "urn:thoughts:problem:unavailable" || p["status"] != float64(http.StatusServiceUnavailable) {
+		t.Errorf("problem = %v", p)
+	}
+
+	// The statement was cancelled on the server, not left waiting: no
+	// backend of this database but the blocker's waits for a lock.
+	var waiting int
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if waiting != 0 {
+		t.Errorf("%d statements still wait for the lock after the request was answered", waiting)
+	}
+	// The connection goes back to the pool once pgx has cleaned it up
+	// (or closed it), which may end just after the answer.
+	held := rig.DB.Pool.Stat().AcquiredConns()
+	for held != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		held = rig.DB.Pool.Stat().AcquiredConns()
+	}
+	if held != 0 {
+		t.Errorf("%d pool connections still held 5 s after the request was answered", held)
+	}
+
+	if err := blocker.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := apitest.Expect(t, rig.Post(likePath, bob.Token, nil), http.StatusOK).Map(t)
+	if got["likes_count"] != float64(1) || got["liked"] != true {
+		t.Errorf("after the lock: %v, want liked once", got)
+	}
+	var likes int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM likes WHERE thought_id = $1`, th["id"]).Scan(&likes); err != nil {
+		t.Fatal(err)
+	}
+	if likes != 1 {
+		t.Errorf("%d likes stored, want 1", likes)
+	}
+}
