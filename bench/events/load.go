@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // system is an event pipeline under test: the Thoughts pipeline or the
@@ -31,6 +32,39 @@ type system interface {
 	// stopped returns the error that stopped the system's processing, if it
 	// stopped by itself.
 	stopped() error
+	// writers is the pool commit uses.
+	writers() *pgxpool.Pool
+}
+
+// fillPool opens every connection pool may hold (and keeps them: the pools
+// close idle connections only after 30 minutes). The open loop needs more
+// connections than the closed loop's writers left open; opened during the
+// phase, each new server process (a fork, authentication, its caches filled
+// by its first statements) stalled the machine for the phase's first few
+// hundred milliseconds, in both systems, the busier one more: a start-up
+// cost that a server under steady load has paid long before.
+func fillPool(ctx context.Context, pool *pgxpool.Pool) error {
+	n := int(pool.Config().MaxConns)
+	conns := make([]*pgxpool.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for range n {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("fill the writers' pool: %w", err)
+		}
+		conns = append(conns, c)
+	}
+	// A first statement on each, as the phase's would be.
+	for _, c := range conns {
+		if _, err := c.Exec(ctx, `SELECT 1`); err != nil {
+			return fmt.Errorf("fill the writers' pool: %w", err)
+		}
+	}
+	return nil
 }
 
 // tracker records when each event of a phase was committed and when it was
@@ -492,6 +526,9 @@ func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error)
 func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, error) {
 	total := int(math.Round(float64(p.cfg.Rate) * p.cfg.Duration.Seconds()))
 	total = max(total, 1)
+	if err := fillPool(ctx, sys.writers()); err != nil {
+		return OpenLoop{}, nil, fmt.Errorf("%s latency: %w", p.label, err)
+	}
 	tr := newTracker(total)
 	sys.track(tr)
 	stop := p.watch(tr, "latency", total)

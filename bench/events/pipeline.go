@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/app"
 	"github.com/thoughts-project/thoughts/app/command"
@@ -145,6 +146,8 @@ func (p *pipeline) stopped() error {
 // commit is a command's write path: one transaction that appends a LikeAdded
 // to the outbox with tx.Publish. The context carries a correlation ID, as an
 // HTTP request's does.
+func (p *pipeline) writers() *pgxpool.Pool { return p.svc.Pool }
+
 func (p *pipeline) commit(ctx context.Context, seq int) (uuid.UUID, error) {
 	env := p.envelope(ctx, seq)
 	err := p.svc.UoW.InTx(ctx, func(ctx context.Context, tx command.Tx) error {

@@ -323,6 +323,8 @@ func (r *reference) stopped() error {
 
 // commit writes one message, the size and shape of a LikeAdded event with its
 // metadata, in its own pgx transaction through a watermill-sql publisher.
+func (r *reference) writers() *pgxpool.Pool { return r.pool }
+
 func (r *reference) commit(ctx context.Context, _ int) (uuid.UUID, error) {
 	id := uuid.Must(uuid.NewV7())
 	msg := refMessage(id)
