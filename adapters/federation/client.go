@@ -103,6 +103,15 @@ func newClient(cfg ClientConfig, control func(network, address string, c syscall
 			Transport: transport,
 			Timeout:   cfg.Timeout,
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				// Only reads follow redirects. Followed, a delivery's POST
+				// would come back as a GET without its body after a 301,
+				// 302 or 303 (and as a POST whose signature no longer
+				// matches its target after a 307 or 308): a 2xx to that GET
+				// would count an activity delivered that never was. The
+				// 3xx itself is the answer (the delivery is retried).
+				if m := via[0].Method; m != http.MethodGet && m != http.MethodHead {
+					return http.ErrUseLastResponse
+				}
 				if len(via) > maxRedirects {
 					return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, maxRedirects)
 				}

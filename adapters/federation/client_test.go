@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,6 +94,29 @@ func TestClientRedirects(t *testing.T) {
 	}
 	if _, err := c.Get(context.Background(), srv.URL+"/hop/4", ""); !errors.Is(err, federation.ErrTooManyRedirects) {
 		t.Errorf("4 redirects: %v", err)
+	}
+
+	// A POST (a delivery) does not follow: it gets the 3xx itself, and the
+	// redirect's target is never asked (Go's client would turn the POST into
+	// a GET without its body for a 301, 302 or 303).
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		var followed atomic.Int32
+		target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { followed.Add(1) }))
+		moved := httptest.NewServer(http.RedirectHandler(target.URL+"/inbox", code))
+		req, err := http.NewRequest(http.MethodPost, moved.URL+"/inbox", strings.NewReader(`{"type":"Like"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("POST answered %d: %v", code, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != code || followed.Load() != 0 {
+			t.Errorf("POST answered %d: got status %d, redirect target asked %d times; want %d and 0", code, resp.StatusCode, followed.Load(), code)
+		}
+		moved.Close()
+		target.Close()
 	}
 
 	// Each hop is dialled, and so checked, again: an allowed server

@@ -309,6 +309,35 @@ func TestDeliveryRetryAfterAnd4xx(t *testing.T) {
 	}
 }
 
+// A redirected inbox is not a delivery: the 3xx is recorded and the
+// delivery retried (to the same inbox), never turned into a GET whose 2xx
+// would count it delivered.
+func TestDeliveryNotFooledByRedirect(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	moved := newPeer(t, func(n int) (int, http.Header) {
+		if n == 0 {
+			return http.StatusMovedPermanently, http.Header{"Location": {"/elsewhere"}}
+		}
+		return http.StatusAccepted, nil
+	})
+	ev := r.enqueue(moved.target("/inbox"))
+	r.start(fastConfig(), nil)
+	waitFor(t, "redirected delivery not delivered on its retry", 120*time.Second, func() bool { return r.deliveries(ev)[0].State == "delivered" })
+	got := moved.received()
+	if len(got) != 2 {
+		t.Fatalf("peer got %d requests, want 2 (the redirected attempt and its retry)", len(got))
+	}
+	for i, g := range got {
+		if g.Path != "/inbox" || g.Verified != nil || len(g.Body) == 0 {
+			t.Errorf("request %d: %s, signature %v, %d bytes; want a signed POST of the activity to /inbox", i, g.Path, g.Verified, len(g.Body))
+		}
+	}
+	if d := r.deliveries(ev)[0]; d.Attempts != 2 {
+		t.Errorf("delivered after %d attempts, want 2", d.Attempts)
+	}
+}
+
 // TestDeliveryPoisonedAfterLastAttempt: a host answering 500 forever is
 // retried on the schedule (pauses growing) until the deadline; the last
 // attempt leaves the delivery failed with its status and error.
