@@ -109,3 +109,56 @@ func TestRequestDeadlineStopsAStuckRequest(t *testing.T) {
 		t.Errorf("%d likes stored, want 1", likes)
 	}
 }
+
+// Deleting an account is the one route the deadline does not bound: it
+// erases everything the account made in one transaction, which must be able
+// to finish however long a large account takes.
+func TestAccountDeletionIsNotBoundedByTheDeadline(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	rig := apitest.New(t, apitest.Options{RequestTimeout: timeout})
+	alice := rig.Register("alice")
+	rig.Think(alice, map[string]any{"content": "soon gone"})
+
+	// Another session holds alice's row: the deletion waits for it.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, rig.DB.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	blocker, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan apitest.Response, 1)
+	go func() {
+		answered <- rig.Do(apitest.Request{Method: http.MethodDelete, Path: "/api/v1/me", Token: alice.Token,
+			Body: map[string]any{"password": "correct horse"}})
+	}()
+	select {
+	case resp := <-answered:
+		_ = blocker.Rollback(ctx)
+		t.Fatalf("answered %d while the account's row was held, %v past the deadline: %s", resp.Status, 5*timeout, resp.Body)
+	case <-time.After(6 * timeout):
+	}
+	if err := blocker.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case resp := <-answered:
+		apitest.Expect(t, resp, http.StatusNoContent)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer 30 s after the row was released")
+	}
+	var deleted bool
+	if err := conn.QueryRow(ctx, `SELECT deleted_at IS NOT NULL FROM users WHERE id = $1`, alice.ID).Scan(&deleted); err != nil {
+		t.Fatal(err)
+	}
+	if !deleted {
+		t.Error("the account was not deleted")
+	}
+}

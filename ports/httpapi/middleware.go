@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gorilla/mux"
 
 	"github.com/thoughts-project/thoughts/app/events"
 	"github.com/thoughts-project/thoughts/ports/internal/httpx"
@@ -98,6 +99,27 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 		ctx, cancel := context.WithTimeoutCause(r.Context(), d, errRequestTimeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// unboundedRoutes run without the request deadline: deleting an account
+// erases everything it made in one transaction, which for a large account
+// may take longer than any other request should, and must be able to
+// finish (a retry would only start again from nothing).
+var unboundedRoutes = map[string]bool{http.MethodDelete + " /api/v1/me": true}
+
+// withRouteDeadline applies the request deadline (Config.RequestTimeout) to
+// every route but the unbounded ones.
+func (s *Server) withRouteDeadline(next http.Handler) http.Handler {
+	bounded := withDeadline(s.timeout, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route := mux.CurrentRoute(r); route != nil {
+			if path, err := route.GetPathTemplate(); err == nil && unboundedRoutes[r.Method+" "+path] {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		bounded.ServeHTTP(w, r)
 	})
 }
 

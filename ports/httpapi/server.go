@@ -66,6 +66,8 @@ type Server struct {
 	access   map[string]Access
 	// unavailable is Config.Unavailable.
 	unavailable func(error) bool
+	// timeout is Config.RequestTimeout.
+	timeout time.Duration
 }
 
 // API is the HTTP handler of the whole API.
@@ -157,9 +159,10 @@ func New(cfg Config) *API {
 	}
 	s := &Server{app: cfg.App, tokens: cfg.Tokens, log: cfg.Logger, public: cfg.PublicURL, ready: cfg.Ready,
 		sessions: newSessionCache(), limits: newLimiters(cfg.RateLimits), access: map[string]Access{},
-		unavailable: cfg.Unavailable}
+		unavailable: cfg.Unavailable, timeout: cfg.RequestTimeout}
 	r := mux.NewRouter()
 	s.router = r
+	r.Use(s.withRouteDeadline)
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 
@@ -230,8 +233,9 @@ func New(cfg Config) *API {
 	}
 	// Outermost first: correlation ID (so every later log line has it), the
 	// security headers (on every answer, a panic's included), then access
-	// log, panic recovery, the body limit and the request's deadline.
-	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(withDeadline(cfg.RequestTimeout, h)))))),
+	// log, panic recovery and the body limit; the request's deadline is
+	// set once its route is known (withRouteDeadline).
+	return &API{Handler: s.withCorrelationID(withSecurityHeaders(s.withAccessLog(s.withRecover(withBodyLimit(h))))),
 		router: r, access: s.access, sessions: s.sessions}
 }
 
