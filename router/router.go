@@ -39,8 +39,9 @@ type Handler struct {
 	// (events.LikeAdded{}); its topics, and so its consumers, follow from
 	// them. A handler gets nothing else.
 	Events []events.Event
-	// Policy is how the handler's messages are retried and timed out; its
-	// consumers' redelivery timeout follows from it (Policy.AckWait).
+	// Policy is how the handler's messages are retried and timed out; how
+	// long its subscriber may hold a message follows from it
+	// (Policy.AckWait).
 	Policy Policy
 	Handle func(ctx context.Context, env events.Envelope) error
 	// HandleBatch, if set, applies several events at once (one commit for
@@ -304,9 +305,9 @@ func handlerMiddleware(p Policy) []message.HandlerMiddleware {
 		},
 	}
 	return []message.HandlerMiddleware{
-		// 3. Retry with exponential backoff; the backend's AckWait covers its
-		//    whole span (Policy.AckWait), so the broker does not redeliver a
-		//    message while it is being retried.
+		// 3. Retry with exponential backoff; the backend holds a message
+		//    for its whole span (Policy.AckWait), so the broker does not
+		//    redeliver a message while it is being retried.
 		retry.Middleware,
 		// 4. Timeout: each attempt gets its own deadline.
 		middleware.Timeout(p.Timeout),

@@ -30,8 +30,9 @@ var ErrSplitNeedsBroker = errors.New("NATS_URL: with EVENTS_BACKEND=nats, `thoug
 // is handled on a goroutine of its own from delivery to ack, so a handler
 // works on up to MaxAckPending (64) messages of a topic at once, and the
 // router batches their effects; a message is still held by one delivery until
-// acked, and the handler's AckWait covers its whole retry span, so a message
-// being retried is never delivered again in parallel. One subscription
+// acked, and kept in progress for up to the handler's whole retry span
+// (Policy.AckWait), so a message being retried is never delivered again in
+// parallel. One subscription
 // handling one message at a time, each acked synchronously before the next,
 // made the pipeline as slow as one handler transaction plus two round trips
 // to NATS. (On Postgres a consumer group reads serially, a batch at a time.)

@@ -434,3 +434,100 @@ func TestStreamLimits(t *testing.T) {
 		t.Errorf("limits not lifted: age %v, bytes %d", c.MaxAge, c.MaxBytes)
 	}
 }
+
+// TestHeldMessagesStayInProgress: with a HoldLimit longer than the
+// consumer's AckWait, a message the router holds (a handler retrying) is kept
+// in progress and not delivered to anyone else, however long past AckWait;
+// a message held by a process that died (its connection gone, no ack) comes
+// back to another after AckWait, not after the HoldLimit.
+func TestHeldMessagesStayInProgress(t *testing.T) {
+	t.Parallel()
+	e, js := embedded(t)
+	ctx := context.Background()
+	const ackWait, hold = time.Second, 20 * time.Second
+	opts := ConsumerOptions{AckWait: ackWait}
+	if err := EnsureStream(ctx, js, "t.held", UntilAcked, StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureConsumer(ctx, js, "h", "t.held", opts); err != nil {
+		t.Fatal(err)
+	}
+	oneConn := dial(t, e, "one")
+	one, err := NewSubscriber(oneConn, "h", SubscriberOptions{Consumer: opts, HoldLimit: hold}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	two, err := NewSubscriber(dial(t, e, "two"), "h", SubscriberOptions{Consumer: opts, HoldLimit: hold}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer two.Close()
+	oneCh, err := one.Subscribe(ctx, "t.held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twoCh, err := two.Subscribe(ctx, "t.held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	take := func(body string) (*message.Message, <-chan *message.Message) {
+		t.Helper()
+		if _, err := js.Publish(ctx, "t.held", []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-oneCh:
+			return m, twoCh
+		case m := <-twoCh:
+			return m, oneCh
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s never delivered", body)
+		}
+		return nil, nil
+	}
+
+	// Held for four AckWaits, then acked: nobody else got it meanwhile.
+	held, other := take("held")
+	select {
+	case m := <-other:
+		t.Fatalf("%q delivered to another subscriber while held (after AckWait %v)", m.Payload, ackWait)
+	case <-time.After(4 * ackWait):
+	}
+	held.Ack()
+	select {
+	case m := <-other:
+		t.Fatalf("%q delivered again after its ack", m.Payload)
+	case <-time.After(2 * ackWait):
+	}
+
+	// Held by a subscriber whose process dies: back to another after
+	// AckWait, not after the HoldLimit.
+	if err := two.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "t.held", []byte("orphan")); err != nil {
+		t.Fatal(err)
+	}
+	orphan := receive(t, oneCh, 10*time.Second)
+	defer orphan.Nack() // lets one's callback end once the test is over
+	oneConn.Close()     // the process is gone: no ack, no progress
+	died := time.Now()
+	three, err := NewSubscriber(dial(t, e, "three"), "h", SubscriberOptions{Consumer: opts, HoldLimit: hold}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer three.Close()
+	threeCh, err := three.Subscribe(ctx, "t.held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := receive(t, threeCh, hold/2)
+	if string(again.Payload) != "orphan" {
+		t.Fatalf("got %q, want the orphan", again.Payload)
+	}
+	if d := time.Since(died); d > ackWait+5*time.Second {
+		t.Errorf("redelivered %v after its holder died; AckWait is %v", d, ackWait)
+	}
+	again.Ack()
+}

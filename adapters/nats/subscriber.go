@@ -26,6 +26,19 @@ type SubscriberOptions struct {
 	// AckAsync acks without waiting for the server's confirmation: several
 	// times faster, at the cost of a redelivery when an ack is lost.
 	AckAsync bool
+	// HoldLimit is the longest the router may hold a message (all its
+	// handler's retries); 0 means Consumer.AckWait. When it is longer than
+	// Consumer.AckWait, the subscriber tells the server the message is in
+	// progress every third of AckWait while the router holds it, so the
+	// consumer's AckWait can be short: a message held by a process that
+	// died (SIGKILL, a lost machine) is delivered again after AckWait,
+	// not after the handler's whole retry span.
+	HoldLimit time.Duration
+}
+
+// holdLimit is o.HoldLimit, or the consumers' AckWait.
+func (o SubscriberOptions) holdLimit() time.Duration {
+	return max(o.HoldLimit, o.Consumer.AckWait)
 }
 
 // Subscriber is a Watermill subscriber reading one handler's durable
@@ -205,36 +218,65 @@ func (s *Subscriber) deliver(ctx context.Context, state *subscription, m *natsgo
 	msgCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	msg.SetContext(msgCtx)
-	select {
-	case out <- msg:
-	case <-state.released:
-		s.nak(m, 0) // for another process
-		return
+	// While the message is held past a third of AckWait, the server hears
+	// it is in progress (HoldLimit).
+	var beat <-chan time.Time
+	if hold := s.opts.holdLimit(); hold > s.opts.Consumer.AckWait {
+		ticker := time.NewTicker(s.opts.Consumer.AckWait / 3)
+		defer ticker.Stop()
+		beat = ticker.C
 	}
 	// The router always acks or nacks (its Timeout middleware bounds each
 	// attempt, and closing cancels the message's context); the timer only
 	// guards against a message it lost, which the server then redelivers.
-	timer := time.NewTimer(s.opts.Consumer.AckWait)
+	timer := time.NewTimer(s.opts.holdLimit())
 	defer timer.Stop()
-	select {
-	case <-msg.Acked():
-		var err error
-		if s.opts.AckAsync {
-			err = m.Ack()
-		} else {
-			err = m.AckSync()
+	for sent := false; !sent; {
+		select {
+		case out <- msg:
+			sent = true
+		case <-beat:
+			s.inProgress(m, fields)
+		case <-timer.C:
+			s.log.Error("The router did not take the message in time; leaving it to the server's redelivery", nil, fields)
+			return
+		case <-state.released:
+			s.nak(m, 0) // for another process
+			return
 		}
-		if err != nil {
-			s.log.Error("Cannot ack; the message will be redelivered", err, fields)
+	}
+	for {
+		select {
+		case <-beat:
+			s.inProgress(m, fields)
+			continue
+		case <-msg.Acked():
+			var err error
+			if s.opts.AckAsync {
+				err = m.Ack()
+			} else {
+				err = m.AckSync()
+			}
+			if err != nil {
+				s.log.Error("Cannot ack; the message will be redelivered", err, fields)
+			}
+		case <-msg.Nacked():
+			var delay time.Duration
+			if md, err := m.Metadata(); err == nil {
+				delay = s.delay.WaitTime(md.NumDelivered)
+			}
+			s.nak(m, delay)
+		case <-timer.C:
+			s.log.Error("No ack or nack in time; leaving the message to the server's redelivery", nil, fields)
 		}
-	case <-msg.Nacked():
-		var delay time.Duration
-		if md, err := m.Metadata(); err == nil {
-			delay = s.delay.WaitTime(md.NumDelivered)
-		}
-		s.nak(m, delay)
-	case <-timer.C:
-		s.log.Error("No ack or nack in time; leaving the message to the server's redelivery", nil, fields)
+		return
+	}
+}
+
+// inProgress restarts m's AckWait on the server.
+func (s *Subscriber) inProgress(m *natsgo.Msg, fields watermill.LogFields) {
+	if err := m.InProgress(); err != nil {
+		s.log.Debug("Cannot signal progress", fields.Add(watermill.LogFields{"err": err}))
 	}
 }
 

@@ -101,7 +101,9 @@ type Subscription struct {
 	// AckWait is how long a delivered message may stay unacked before the
 	// backend delivers it again. It must exceed the longest time the router
 	// may hold a message (all the handler's retries), or the message is
-	// delivered again while still being retried.
+	// delivered again while still being retried. On NATS a message the
+	// router holds is kept in progress up to AckWait, and one held by a
+	// process that died comes back after at most redeliverAfter.
 	AckWait time.Duration
 	// NakDelay is the first redelivery delay after a nack on NATS (a
 	// message handed back at shutdown); later ones back off to a minute.
@@ -327,8 +329,15 @@ func (b *Backend) deleteOffsets(ctx context.Context, group, topic string) (bool,
 	return tag.RowsAffected() > 0, nil
 }
 
+// redeliverAfter is the JetStream consumers' AckWait when a handler may hold
+// a message longer: its subscriber tells the server the message is in
+// progress while the router holds it (natsadapter.SubscriberOptions.HoldLimit),
+// so a message held by a process that died is delivered again after this,
+// not after the handler's whole retry span (a minute or more).
+const redeliverAfter = 15 * time.Second
+
 func (b *Backend) consumerOptions(s Subscription) natsadapter.ConsumerOptions {
-	return natsadapter.ConsumerOptions{AckWait: s.AckWait, MaxAckPending: b.cfg.MaxAckPending}
+	return natsadapter.ConsumerOptions{AckWait: min(s.AckWait, redeliverAfter), MaxAckPending: b.cfg.MaxAckPending}
 }
 
 // Subscriber returns a subscriber reading as s.Handler: on NATS through its
@@ -351,6 +360,7 @@ func (b *Backend) Subscriber(s Subscription) (message.Subscriber, error) {
 			NakDelay:     s.NakDelay,
 			MaxNakDelay:  time.Minute,
 			AckAsync:     b.cfg.AckAsync,
+			HoldLimit:    s.AckWait,
 		}, b.wlog)
 	default:
 		return b.sqlSubscriber(s.Handler, s.AckWait, b.cfg.BatchSize, b.cfg.MaxPollInterval)

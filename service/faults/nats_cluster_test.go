@@ -80,7 +80,7 @@ func TestJetStreamClusterFaults(t *testing.T) {
 		t.Errorf("answers other than 200: %v, e.g. %q", statuses, bodies)
 	}
 	// A message the killed router held unacked is delivered again once its
-	// AckWait (the notification handler's whole retry span, ~80 s) expires.
+	// AckWait (15 s after its last progress signal) expires.
 	got, wait := awaitNotified(t, pg.pool(), n, 4*time.Minute)
 	report(t, "sent %d / %v; burst %v (%.0f likes/s); %s; %s; last notification %v after the burst",
 		b.sent.Load(), got, took.Round(time.Millisecond), float64(n)/took.Seconds(), strings.Join(events, ", "), work, wait.Round(time.Millisecond))
