@@ -48,7 +48,7 @@ func printTable(w io.Writer, rep Report) {
 			got := fmt.Sprintf("%.1f", t.Got)
 			switch {
 			case strings.Contains(t.Want, "%"):
-				got = fmt.Sprintf("%.0f%%", 100*t.Got)
+				got = fmt.Sprintf("%.2f%%", 100*t.Got) // the digits the check sees
 			case strings.Contains(t.Want, "×"):
 				got = fmt.Sprintf("%.2f×", t.Got)
 			case strings.Contains(t.Want, "ms"):
