@@ -212,9 +212,7 @@ func (s *Subscriber) deliver(ctx context.Context, state *subscription, m *natsgo
 	fields := watermill.LogFields{"topic": m.Subject, "message_uuid": msg.UUID}
 	// The server's redelivery clock started when it sent the message, which
 	// may have waited here behind others; restart it as handling begins.
-	if err := m.InProgress(); err != nil {
-		s.log.Debug("Cannot signal progress", fields.Add(watermill.LogFields{"err": err}))
-	}
+	s.inProgress(m, fields)
 	msgCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	msg.SetContext(msgCtx)

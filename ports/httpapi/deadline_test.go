@@ -26,19 +26,8 @@ func TestRequestDeadlineStopsAStuckRequest(t *testing.T) {
 	// Another session inserts bob's like and keeps its transaction open:
 	// the API's INSERT ... ON CONFLICT waits for it to end.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, rig.DB.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	blocker, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := blocker.Exec(ctx, `INSERT INTO likes (user_id, thought_id, id, created_at) VALUES ($1, $2, gen_random_uuid(), now())`,
-		bob.ID, th["id"]); err != nil {
-		t.Fatal(err)
-	}
+	conn, blocker := holdInSession(t, rig, `INSERT INTO likes (user_id, thought_id, id, created_at) VALUES ($1, $2, gen_random_uuid(), now())`,
+		bob.ID, th["id"])
 
 	start := time.Now()
 	answered := make(chan apitest.Response, 1)
@@ -122,18 +111,7 @@ func TestAccountDeletionIsNotBoundedByTheDeadline(t *testing.T) {
 
 	// Another session holds alice's row: the deletion waits for it.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, rig.DB.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	blocker, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := blocker.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, alice.ID); err != nil {
-		t.Fatal(err)
-	}
+	conn, blocker := holdInSession(t, rig, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, alice.ID)
 	answered := make(chan apitest.Response, 1)
 	go func() {
 		answered <- rig.Do(apitest.Request{Method: http.MethodDelete, Path: "/api/v1/me", Token: alice.Token,
@@ -161,4 +139,25 @@ func TestAccountDeletionIsNotBoundedByTheDeadline(t *testing.T) {
 	if !deleted {
 		t.Error("the account was not deleted")
 	}
+}
+
+// holdInSession runs stmt in a transaction of a session of its own on the
+// rig's database and leaves it open (the caller ends it); the session closes
+// when the test ends.
+func holdInSession(t *testing.T, rig *apitest.Rig, stmt string, args ...any) (*pgx.Conn, pgx.Tx) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, rig.DB.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, stmt, args...); err != nil {
+		t.Fatal(err)
+	}
+	return conn, tx
 }
