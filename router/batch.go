@@ -17,12 +17,12 @@ import (
 // goroutine of its own, and the subscribers keep many messages in flight (up
 // to EVENT_SUBSCRIBERS per topic on NATS, a whole read batch on Postgres). A
 // handler with a HandleBatch does not handle its message there: it queues the
-// event to the handler's batcher and waits. A batcher worker takes every event
-// queued at that moment (up to MaxBatch) and applies them with one HandleBatch
-// call — one statement and one commit instead of one per event — then wakes
-// each waiting call with the outcome. Nothing waits to fill a batch: under
-// light load a batch is one event; under heavy load events queue while a
-// batch commits, and the next batch takes them all (group commit). The one
+// event to the handler's batcher and waits. The batcher's worker takes every
+// event queued at that moment (up to MaxBatch) and applies them with one
+// HandleBatch call — one statement and one commit instead of one per event —
+// then wakes each waiting call with the outcome. Nothing waits to fill a
+// batch: under light load a batch is one event; under heavy load events queue
+// while a batch commits, and the next batch takes them all (group commit). The one
 // wait is for the rest of a delivery (events.Delivery: a Postgres consumer's
 // read batch, handed over at once): its messages reach the handler on
 // goroutines of their own, and a worker that took the first alone would
@@ -42,8 +42,14 @@ import (
 const DefaultMaxBatch = 100
 
 // defaultBatchWorkers is how many batches of one handler may run at once in
-// a process: while one commits, the next can gather and start.
-const defaultBatchWorkers = 2
+// a process. One: while a batch commits, the events arriving queue for the
+// next, which takes them all. With two, the second worker took each event as
+// it came while the first committed, so batches were about half as big and
+// their commits twice as many, and the commits ran two at a time; on NATS,
+// where a handler's commit waits for the WAL flush, the pipeline spent ~14%
+// more CPU per event than with one (bench/README.md, "One batch at a time").
+// On Postgres a consumer's read is the batch either way.
+const defaultBatchWorkers = 1
 
 // deliveryWait bounds a worker's wait for the next message of a delivery.
 // They arrive microseconds apart; one that does not arrive (its attempt
@@ -68,8 +74,8 @@ type batcher struct {
 	// deliveryWait is deliveryWait, or a test's.
 	deliveryWait time.Duration
 	// gathering is held by the worker taking requests: one batch gathers
-	// at a time (the other worker may be applying its own), so two workers
-	// never split a delivery between them.
+	// at a time (with several workers, another may be applying its own), so
+	// two workers never split a delivery between them.
 	gathering sync.Mutex
 	// alone holds the IDs of events whose Handle failed: until it succeeds
 	// (or is poisoned) such an event is handled on its own.

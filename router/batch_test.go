@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/uuid"
@@ -233,4 +234,56 @@ func TestBatchGathersADelivery(t *testing.T) {
 	if took := time.Since(began); took > 5*time.Second {
 		t.Errorf("a delivery of 4 whose last never arrives took %v to apply", took)
 	}
+}
+
+// While a batch is being applied, the events that arrive wait for the next
+// one, which takes them all: the default batcher applies one batch at a time
+// (a second worker would take the first arrivals into batches of their own).
+func TestEventsArrivingDuringACommitFormTheNextBatch(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			mu      sync.Mutex
+			sizes   []int
+			release = make(chan struct{})
+		)
+		h := Handler{
+			Name:   "test",
+			Policy: Policy{MaxRetries: 0, InitialInterval: time.Millisecond, Multiplier: 1, MaxInterval: time.Millisecond, Timeout: 10 * time.Second},
+			Handle: func(context.Context, events.Envelope) error { return errors.New("handled alone") },
+			HandleBatch: func(_ context.Context, envs []events.Envelope) error {
+				mu.Lock()
+				sizes = append(sizes, len(envs))
+				mu.Unlock()
+				<-release // every batch commits only once the test lets it
+				return nil
+			},
+		}
+		b := newBatcher(h, 100, 0, slog.New(slog.DiscardHandler))
+		defer b.close()
+		var wg sync.WaitGroup
+		handle := func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				env := events.Envelope{ID: uuid.Must(uuid.NewV7()), Event: events.LikeAdded{LikeID: uuid.New(), UserID: uuid.New(), ThoughtID: uuid.New()}}
+				if err := b.handle(context.Background(), env, func() {}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		handle()
+		synctest.Wait() // the first batch is committing
+		for range 10 {
+			handle()
+		}
+		synctest.Wait() // the ten are queued, or in a batch of their own
+		close(release)
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 10 {
+			t.Errorf("batches %v, want [1 10]: the events that arrived while the first batch committed, all in the next", sizes)
+		}
+	})
 }
