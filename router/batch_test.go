@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -160,33 +161,16 @@ func TestBatchWithOneBadEvent(t *testing.T) {
 // whose last message never arrives is applied once the wait runs out.
 func TestBatchGathersADelivery(t *testing.T) {
 	t.Parallel()
-	envOf := func() events.Envelope {
-		return events.Envelope{ID: uuid.Must(uuid.NewV7()), Event: events.LikeAdded{LikeID: uuid.New(), UserID: uuid.New(), ThoughtID: uuid.New()}}
-	}
 	// run hands n events to a batcher 2 ms apart, each with ctx from
 	// withCtx, and returns the sizes of the batches applied.
 	run := func(t *testing.T, n int, wait time.Duration, withCtx func([]events.Envelope, context.Context) context.Context, missing int) []int {
-		var (
-			mu    sync.Mutex
-			sizes []int
-		)
-		h := Handler{
-			Name:   "test",
-			Policy: Policy{MaxRetries: 0, InitialInterval: time.Millisecond, Multiplier: 1, MaxInterval: time.Millisecond, Timeout: 10 * time.Second},
-			Handle: func(context.Context, events.Envelope) error { return errors.New("handled alone") },
-			HandleBatch: func(_ context.Context, envs []events.Envelope) error {
-				mu.Lock()
-				defer mu.Unlock()
-				sizes = append(sizes, len(envs))
-				return nil
-			},
-		}
-		b := newBatcher(h, 100, 2, slog.New(slog.DiscardHandler))
+		var rec sizeRecorder
+		b := newBatcher(rec.handler(nil), 100, 2, slog.New(slog.DiscardHandler))
 		b.deliveryWait = wait
 		defer b.close()
 		envs := make([]events.Envelope, n)
 		for i := range envs {
-			envs[i] = envOf()
+			envs[i] = likeEnv()
 		}
 		ctx := withCtx(envs, context.Background())
 		var wg sync.WaitGroup
@@ -207,9 +191,7 @@ func TestBatchGathersADelivery(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		return sizes
+		return rec.batches()
 	}
 	delivered := func(envs []events.Envelope, ctx context.Context) context.Context {
 		ids := make([]string, len(envs))
@@ -242,32 +224,16 @@ func TestBatchGathersADelivery(t *testing.T) {
 func TestEventsArrivingDuringACommitFormTheNextBatch(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var (
-			mu      sync.Mutex
-			sizes   []int
-			release = make(chan struct{})
-		)
-		h := Handler{
-			Name:   "test",
-			Policy: Policy{MaxRetries: 0, InitialInterval: time.Millisecond, Multiplier: 1, MaxInterval: time.Millisecond, Timeout: 10 * time.Second},
-			Handle: func(context.Context, events.Envelope) error { return errors.New("handled alone") },
-			HandleBatch: func(_ context.Context, envs []events.Envelope) error {
-				mu.Lock()
-				sizes = append(sizes, len(envs))
-				mu.Unlock()
-				<-release // every batch commits only once the test lets it
-				return nil
-			},
-		}
-		b := newBatcher(h, 100, 0, slog.New(slog.DiscardHandler))
+		var rec sizeRecorder
+		release := make(chan struct{}) // every batch commits only once the test lets it
+		b := newBatcher(rec.handler(release), 100, 0, slog.New(slog.DiscardHandler))
 		defer b.close()
 		var wg sync.WaitGroup
 		handle := func() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				env := events.Envelope{ID: uuid.Must(uuid.NewV7()), Event: events.LikeAdded{LikeID: uuid.New(), UserID: uuid.New(), ThoughtID: uuid.New()}}
-				if err := b.handle(context.Background(), env, func() {}); err != nil {
+				if err := b.handle(context.Background(), likeEnv(), func() {}); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -280,10 +246,46 @@ func TestEventsArrivingDuringACommitFormTheNextBatch(t *testing.T) {
 		synctest.Wait() // the ten are queued, or in a batch of their own
 		close(release)
 		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 10 {
+		if sizes := rec.batches(); len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 10 {
 			t.Errorf("batches %v, want [1 10]: the events that arrived while the first batch committed, all in the next", sizes)
 		}
 	})
+}
+
+// likeEnv is an event a batching handler takes.
+func likeEnv() events.Envelope {
+	return events.Envelope{ID: uuid.Must(uuid.NewV7()), Event: events.LikeAdded{LikeID: uuid.New(), UserID: uuid.New(), ThoughtID: uuid.New()}}
+}
+
+// sizeRecorder records the size of each batch its handler applies.
+type sizeRecorder struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+// handler is a batching handler that records each batch, then (if hold is
+// not nil) commits it only once hold is closed. Its Handle always fails: no
+// event is expected to be handled alone.
+func (r *sizeRecorder) handler(hold <-chan struct{}) Handler {
+	return Handler{
+		Name:   "test",
+		Policy: Policy{MaxRetries: 0, InitialInterval: time.Millisecond, Multiplier: 1, MaxInterval: time.Millisecond, Timeout: 10 * time.Second},
+		Handle: func(context.Context, events.Envelope) error { return errors.New("handled alone") },
+		HandleBatch: func(_ context.Context, envs []events.Envelope) error {
+			r.mu.Lock()
+			r.sizes = append(r.sizes, len(envs))
+			r.mu.Unlock()
+			if hold != nil {
+				<-hold
+			}
+			return nil
+		},
+	}
+}
+
+// batches are the sizes of the batches applied so far, in order.
+func (r *sizeRecorder) batches() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sizes)
 }
