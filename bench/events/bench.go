@@ -90,7 +90,8 @@ type BackendResult struct {
 
 // Round is one round of a backend's comparison.
 type Round struct {
-	// PipelineFirst: the pipeline was measured before the reference.
+	// PipelineFirst: the pipeline went first in the round's first pair of
+	// throughput slices and in the latency phases.
 	PipelineFirst         bool    `json:"pipeline_first"`
 	EventsPerSec          float64 `json:"events_per_sec"`
 	ReferenceEventsPerSec float64 `json:"reference_events_per_sec"`
@@ -103,6 +104,11 @@ type Round struct {
 	CPUMillis             float64 `json:"cpu_ms,omitempty"`
 	ReferenceCPUMillis    float64 `json:"reference_cpu_ms,omitempty"`
 	LoadAvg               string  `json:"loadavg"`
+	// Slices are the throughput phase's, in the order they ran, and
+	// PairRatios the pipeline's events/s over the reference's in each pair
+	// of neighbouring slices.
+	Slices     []Slice   `json:"slices,omitempty"`
+	PairRatios []float64 `json:"pair_ratios,omitempty"`
 }
 
 // SystemResult is what was measured of one system.
@@ -145,16 +151,18 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 					rcfg.TraceDir = filepath.Join(cfg.TraceDir, fmt.Sprintf("round%d", i+1))
 				}
 			}
-			// Odd rounds measure the reference first, even rounds the
-			// pipeline: the machine's speed drifts over minutes, and the
-			// second system of a round would otherwise always meet the
-			// later, usually slower or faster, machine.
-			pipelineFirst := i%2 == 1 // the rate is known from round 1 on
-			res, err := benchBackend(ctx, rcfg, env, backend, &rep.Host, pipelineFirst)
+			// Odd rounds start each pair of throughput slices and the
+			// latency phases with the reference, even rounds with the
+			// pipeline: whichever goes first meets a machine a little
+			// different from the one the second meets.
+			pipelineFirst := i%2 == 1
+			res, slices, err := benchBackend(ctx, rcfg, env, backend, &rep.Host, pipelineFirst)
 			if err != nil {
 				return rep, fmt.Errorf("%s: %w", backend, err)
 			}
-			res.Rounds = []Round{roundOf(res, pipelineFirst)}
+			r := roundOf(res, pipelineFirst)
+			r.Slices, r.PairRatios = slices, pairRatios(slices)
+			res.Rounds = []Round{r}
 			rounds = append(rounds, res)
 			rcfg.HandlerAlone = false // once is enough
 			// Every later round's latency phases run at the first round's
@@ -169,105 +177,220 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 	return rep, nil
 }
 
-// benchBackend measures the reference and the pipeline one after the other,
-// the pipeline first if pipelineFirst (which needs cfg.Rate set), each
-// through the same phases on a database and broker of its own: warm-up,
-// throughput, latency. Both latency phases run at half the reference's
-// maximum (issue 10) unless cfg.Rate fixes the rate, and each follows its own
-// system's throughput phase, so both start from what their own burst left
-// behind (dirty pages being written back, grown tables), not one of them
-// from a fresh database.
-func benchBackend(ctx context.Context, cfg config, env environment, backend string, host *Host, pipelineFirst bool) (BackendResult, error) {
+// benchBackend measures the pipeline and the reference of one backend, both
+// started side by side, each on a database and broker of its own: warm-up
+// of each, the throughput phase as slices of the two in turn (interleave),
+// then each one's latency phase, the pipeline's first if pipelineFirst. Both
+// latency phases run at half the reference's maximum (issue 10) unless
+// cfg.Rate fixes the rate. It returns the throughput phase's slices too.
+func benchBackend(ctx context.Context, cfg config, env environment, backend string, host *Host, pipelineFirst bool) (BackendResult, []Slice, error) {
 	res := BackendResult{Backend: backend}
-	var ref SystemResult
-	// Each system runs under a profiler label (system=pipeline|reference),
-	// inherited by the goroutines it starts: -cpuprofile's profile splits
-	// with pprof's -tagfocus.
-	reference := func() (err error) {
-		pprof.Do(ctx, pprof.Labels("system", "reference", "backend", backend), func(ctx context.Context) {
-			ref, cfg.Rate, err = benchReference(ctx, cfg, env, backend)
-		})
-		return err
+	pipe, p, pdb, closePipe, err := openPipeline(ctx, cfg, env, backend, host)
+	if err != nil {
+		return res, nil, err
 	}
-	if cfg.Reference && !pipelineFirst {
-		if err := reference(); err != nil {
-			return res, err
+	defer closePipe()
+	cs := []*contender{pipe}
+	var ref *contender
+	if cfg.Reference {
+		var closeRef func()
+		if ref, closeRef, err = openReference(ctx, cfg, env, backend); err != nil {
+			return res, nil, err
+		}
+		defer closeRef()
+		cs = []*contender{ref, pipe}
+		if pipelineFirst {
+			cs = []*contender{pipe, ref}
 		}
 	}
+	for _, c := range cs {
+		if err := c.do(ctx, func(ctx context.Context) error { return c.ph.warmup(ctx, c.sys) }); err != nil {
+			return res, nil, err
+		}
+	}
+
+	// Throughput.
+	var before []dbCounters
+	if cfg.DBCost {
+		for _, c := range cs {
+			b, _ := c.ph.counters(ctx)
+			before = append(before, b)
+		}
+	}
+	slices, err := interleave(ctx, cfg, env.Progress, cs)
+	if err != nil {
+		return res, slices, err
+	}
+	res.Pipeline.Throughput = combine(slices, pipe.name)
+	var refResult SystemResult
+	if ref != nil {
+		refResult.Throughput = combine(slices, ref.name)
+	}
+	if cfg.DBCost {
+		time.Sleep(11 * time.Second) // see DBCost
+		for i, c := range cs {
+			after, ok := c.ph.counters(ctx)
+			tp := &res.Pipeline.Throughput
+			if c == ref {
+				tp = &refResult.Throughput
+			}
+			if ok && tp.PerEvent != nil {
+				// The WAL counters are the server's: they are one system's
+				// only when one ran.
+				addCounters(tp.PerEvent, before[i], after, tp.Events, len(cs) == 1)
+			}
+		}
+	}
+	for _, c := range cs {
+		tp := res.Pipeline.Throughput
+		if c == ref {
+			tp = refResult.Throughput
+		}
+		fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n", c.ph.label, tp.EventsPerSec, tp.CommitsPerSec)
+	}
+
+	// Latency, at half the reference's maximum unless -rate.
 	if cfg.Rate == 0 {
 		cfg.Rate = 1000
+		if ref != nil {
+			cfg.Rate = max(1, int(refResult.Throughput.EventsPerSec/2))
+		}
 	}
 	res.Rate = cfg.Rate
-	var err error
-	pprof.Do(ctx, pprof.Labels("system", "pipeline", "backend", backend), func(ctx context.Context) {
-		err = benchPipeline(ctx, cfg, env, backend, &res, host)
-	})
-	if err != nil {
-		return res, err
-	}
-	if cfg.Reference && pipelineFirst {
-		if err := reference(); err != nil {
-			return res, err
+	var latTracker *tracker
+	for _, c := range cs {
+		c.ph.cfg.Rate = cfg.Rate
+		var (
+			ol OpenLoop
+			tr *tracker
+		)
+		if err := c.do(ctx, func(ctx context.Context) (err error) { ol, tr, err = c.ph.openLoop(ctx, c.sys); return err }); err != nil {
+			return res, slices, err
 		}
+		if c == ref {
+			refResult.OpenLoop = ol
+		} else {
+			res.Pipeline.OpenLoop, latTracker = ol, tr
+		}
+		fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			c.ph.label, ol.OfferedRate, ol.Latency.P50, ol.Latency.P99, ol.Latency.Max)
 	}
-	if cfg.Reference {
-		res.Reference = &ref
-		if ref.Throughput.EventsPerSec > 0 {
+	if err := checkPipeline(ctx, cfg, env, backend, p, pdb, pipe.ph, latTracker, &res); err != nil {
+		return res, slices, err
+	}
+
+	if ref != nil {
+		res.Reference = &refResult
+		if refResult.Throughput.EventsPerSec > 0 {
 			// Four digits: the targets compare these, and at three a
 			// ratio of 0.7998 read as 0.800 and passed "≥ 80%".
-			res.Ratio = round(res.Pipeline.Throughput.EventsPerSec/ref.Throughput.EventsPerSec, 4)
+			res.Ratio = round(res.Pipeline.Throughput.EventsPerSec/refResult.Throughput.EventsPerSec, 4)
 		}
-		if ref.Throughput.CommitsPerSec > 0 {
-			res.WritersRatio = round(res.Pipeline.Throughput.CommitsPerSec/ref.Throughput.CommitsPerSec, 4)
+		if refResult.Throughput.CommitsPerSec > 0 {
+			res.WritersRatio = round(res.Pipeline.Throughput.CommitsPerSec/refResult.Throughput.CommitsPerSec, 4)
 		}
-		if ref.OpenLoop.Latency.P99 > 0 {
-			res.P99Ratio = round(res.Pipeline.OpenLoop.Latency.P99/ref.OpenLoop.Latency.P99, 4)
+		if refResult.OpenLoop.Latency.P99 > 0 {
+			res.P99Ratio = round(res.Pipeline.OpenLoop.Latency.P99/refResult.OpenLoop.Latency.P99, 4)
 		}
 	}
 	res.Targets = targets(cfg, res)
-	return res, nil
+	return res, slices, nil
 }
 
-func benchPipeline(ctx context.Context, cfg config, env environment, backend string, res *BackendResult, host *Host) error {
+// openPipeline creates the pipeline's database and starts the pipeline on
+// it, under the profiler label system=pipeline.
+func openPipeline(ctx context.Context, cfg config, env environment, backend string, host *Host) (_ *contender, _ *pipeline, _ database, closeAll func(), err error) {
+	c := &contender{name: "pipeline", labels: pprof.Labels("system", "pipeline", "backend", backend)}
 	label := backend + " pipeline"
 	fmt.Fprintf(env.Progress, "%s: creating the database and starting the pipeline\n", label)
 	db, release, err := env.Database(ctx, backend, true)
 	if err != nil {
-		return err
+		return nil, nil, database{}, nil, err
 	}
-	defer release()
+	var closers []func()
+	closeAll = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	closers = append(closers, release)
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
 	if host.Postgres == "" {
 		_ = db.Pool.QueryRow(ctx, `SHOW server_version`).Scan(&host.Postgres)
 	}
-	p, err := startPipeline(ctx, backend, db, cfg.Users, cfg.Tuning, env.Logger)
-	if err != nil {
-		return fmt.Errorf("start pipeline: %w", err)
+	var p *pipeline
+	if err := c.do(ctx, func(ctx context.Context) (err error) {
+		p, err = startPipeline(ctx, backend, db, cfg.Users, cfg.Tuning, env.Logger)
+		return err
+	}); err != nil {
+		return nil, nil, database{}, nil, fmt.Errorf("start pipeline: %w", err)
 	}
-	defer p.close()
-
+	closers = append(closers, p.close)
 	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return nil, nil, database{}, nil, fmt.Errorf("connect: %w", err)
 	}
-	defer probe.Close(context.WithoutCancel(ctx))
-	ph := &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
-	if err := ph.warmup(ctx, p); err != nil {
-		return err
-	}
-	if res.Pipeline.Throughput, err = ph.throughput(ctx, p); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n",
-		label, res.Pipeline.Throughput.EventsPerSec, res.Pipeline.Throughput.CommitsPerSec)
-	var latTracker *tracker
-	if res.Pipeline.OpenLoop, latTracker, err = ph.openLoop(ctx, p); err != nil {
-		return err
-	}
-	lat := res.Pipeline.OpenLoop.Latency
-	fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		label, res.Pipeline.OpenLoop.OfferedRate, lat.P50, lat.P99, lat.Max)
+	closers = append(closers, func() { _ = probe.Close(context.WithoutCancel(ctx)) })
+	c.sys = p
+	c.ph = &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
+	return c, p, db, closeAll, nil
+}
 
-	// Every event stored exactly one notification, and nothing was poisoned.
+// openReference creates the reference's database and starts the bare
+// libraries on it, under the profiler label system=reference.
+func openReference(ctx context.Context, cfg config, env environment, backend string) (_ *contender, closeAll func(), err error) {
+	c := &contender{name: "reference", labels: pprof.Labels("system", "reference", "backend", backend)}
+	label := backend + " reference"
+	fmt.Fprintf(env.Progress, "%s: creating the database and starting the bare libraries\n", label)
+	db, release, err := env.Database(ctx, backend+"_ref", false)
+	if err != nil {
+		return nil, nil, err
+	}
+	var closers []func()
+	closeAll = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	closers = append(closers, release)
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	pol := router.DefaultPolicy()
+	var r *reference
+	if err := c.do(ctx, func(ctx context.Context) (err error) {
+		r, err = startReference(ctx, backend, db.Pool, refSettings{
+			AckWait: pol.AckWait(), MaxAckPending: 64, HandlerBatch: cmp.Or(cfg.Tuning.BatchSize, pubsub.DefaultBatchSize), ForwarderBatch: 100,
+			Subscribers: cmp.Or(cfg.Tuning.Subscribers, service.DefaultEventSubscribers), AckAsync: !cfg.Tuning.AckSync,
+			MaxRetries: pol.MaxRetries, InitialInterval: pol.InitialInterval, Multiplier: pol.Multiplier,
+			MaxInterval: pol.MaxInterval, Timeout: pol.Timeout,
+		}, env.Logger)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, r.close)
+	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	closers = append(closers, func() { _ = probe.Close(context.WithoutCancel(ctx)) })
+	c.sys = r
+	c.ph = &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
+	return c, closeAll, nil
+}
+
+// checkPipeline checks that every event of the run stored exactly one
+// notification and none was poisoned, measures the latency phase's row-ID
+// latency, and times the handler alone if asked.
+func checkPipeline(ctx context.Context, cfg config, env environment, backend string, p *pipeline, db database, ph *phases, latTracker *tracker, res *BackendResult) error {
+	label := ph.label
 	res.NotificationsExpected = int64(ph.seq)
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&res.NotificationsStored); err != nil {
 		return fmt.Errorf("count notifications: %w", err)
@@ -275,6 +398,7 @@ func benchPipeline(ctx context.Context, cfg config, env environment, backend str
 	if res.NotificationsStored != res.NotificationsExpected {
 		return fmt.Errorf("%d notifications stored for %d events", res.NotificationsStored, res.NotificationsExpected)
 	}
+	var err error
 	if res.Poisoned, err = p.svc.Broker().Backend().PoisonSize(ctx); err != nil {
 		return err
 	}
@@ -304,57 +428,6 @@ func benchPipeline(ctx context.Context, cfg config, env environment, backend str
 		}
 	}
 	return nil
-}
-
-// benchReference runs the reference's phases on a database and broker of
-// its own: warm-up, throughput, then latency at rate, or at half the
-// throughput it measured if rate is 0; it returns the rate it used.
-func benchReference(ctx context.Context, cfg config, env environment, backend string) (SystemResult, int, error) {
-	label := backend + " reference"
-	rate := cfg.Rate
-	fmt.Fprintf(env.Progress, "%s: creating the database and starting the bare libraries\n", label)
-	db, release, err := env.Database(ctx, backend+"_ref", false)
-	if err != nil {
-		return SystemResult{}, rate, err
-	}
-	defer release()
-	pol := router.DefaultPolicy()
-	r, err := startReference(ctx, backend, db.Pool, refSettings{
-		AckWait: pol.AckWait(), MaxAckPending: 64, HandlerBatch: cmp.Or(cfg.Tuning.BatchSize, pubsub.DefaultBatchSize), ForwarderBatch: 100,
-		Subscribers: cmp.Or(cfg.Tuning.Subscribers, service.DefaultEventSubscribers), AckAsync: !cfg.Tuning.AckSync,
-		MaxRetries: pol.MaxRetries, InitialInterval: pol.InitialInterval, Multiplier: pol.Multiplier,
-		MaxInterval: pol.MaxInterval, Timeout: pol.Timeout,
-	}, env.Logger)
-	if err != nil {
-		return SystemResult{}, rate, err
-	}
-	defer r.close()
-	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return SystemResult{}, rate, fmt.Errorf("connect: %w", err)
-	}
-	defer probe.Close(context.WithoutCancel(ctx))
-	var res SystemResult
-	ph := &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
-	if err := ph.warmup(ctx, r); err != nil {
-		return res, rate, err
-	}
-	if res.Throughput, err = ph.throughput(ctx, r); err != nil {
-		return res, rate, err
-	}
-	fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n",
-		label, res.Throughput.EventsPerSec, res.Throughput.CommitsPerSec)
-	if rate == 0 {
-		rate = max(1, int(res.Throughput.EventsPerSec/2))
-	}
-	ph.cfg.Rate = rate
-	if res.OpenLoop, _, err = ph.openLoop(ctx, r); err != nil {
-		return res, rate, err
-	}
-	lat := res.OpenLoop.Latency
-	fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		label, res.OpenLoop.OfferedRate, lat.P50, lat.P99, lat.Max)
-	return res, rate, nil
 }
 
 // HandlerAlone times the notification handler called directly, without any

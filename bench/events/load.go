@@ -241,32 +241,34 @@ type Throughput struct {
 	PerEvent *DBCost `json:"per_event,omitempty"`
 }
 
-// DBCost is database work per event over a phase: the transactions the
-// benchmark's database committed (read-only ones included: every
-// autocommitted SELECT is one), and the WAL the whole server wrote and
-// flushed (pg_stat_wal; other databases' work counts too, so it is only
-// meaningful on an otherwise quiet server). PostgreSQL 15 publishes a
-// backend's statistics up to 10 s late when it goes idle
+// DBCost is what a system's throughput phase cost per event: the
+// transactions its database committed (read-only ones included: every
+// autocommitted SELECT is one; over the whole phase, so the system's own
+// background work while the other system's slices ran counts too), the WAL
+// the server inserted during its slices, the machine's CPU during its
+// slices, and, when it ran alone (-reference=false), the WAL flushes and
+// full-page images of the whole server (pg_stat_wal). PostgreSQL 15 publishes
+// a backend's statistics up to 10 s late when it goes idle
 // (PGSTAT_IDLE_INTERVAL), so the phase's end is read 11 s after it.
 type DBCost struct {
-	Xacts    float64 `json:"xacts"`
-	WALSyncs float64 `json:"wal_syncs"`
-	WALBytes float64 `json:"wal_bytes"`
+	Xacts    float64  `json:"xacts"`
+	WALSyncs *float64 `json:"wal_syncs,omitempty"`
+	WALBytes float64  `json:"wal_bytes"`
 	// WALFPIs are the full-page images in that WAL (a page's first change
 	// after a checkpoint is logged whole: 8 kB), and Checkpoints the
 	// checkpoints that started during the phase: the same work costs more
 	// WAL and CPU in a phase a checkpoint falls into.
-	WALFPIs     float64 `json:"wal_fpis"`
-	Checkpoints int     `json:"checkpoints"`
+	WALFPIs     *float64 `json:"wal_fpis,omitempty"`
+	Checkpoints *int     `json:"checkpoints,omitempty"`
 	// CPUMillis is the whole machine's busy CPU time (/proc/stat: every
-	// state but idle and iowait) per event, from the phase's first commit to
-	// its last notification: PostgreSQL, the broker and this process
+	// state but idle and iowait) per event, from each slice's first commit
+	// to its last notification: PostgreSQL, the broker and this process
 	// together, and anything else running.
 	CPUMillis float64 `json:"cpu_ms"`
 	// ProcessCPUMillis is the part of CPUMillis spent in this process
 	// (getrusage: the writers, and the pipeline's Go side or the
-	// reference's libraries); the rest is PostgreSQL, the kernel and
-	// anything else running.
+	// reference's libraries, both systems' background work included); the
+	// rest is PostgreSQL, the kernel and anything else running.
 	ProcessCPUMillis float64 `json:"process_cpu_ms"`
 }
 
@@ -329,12 +331,30 @@ func (p *phases) counters(ctx context.Context) (dbCounters, bool) {
 	return c, err == nil
 }
 
-// perEvent is the cost of n events between two readings.
-func perEvent(before, after dbCounters, n int) *DBCost {
+// addCounters adds to c the database's cost of n events between two
+// readings: its transactions, and with ownWAL the server's WAL flushes,
+// full-page images and checkpoints (the WAL is the whole server's: with both
+// systems' slices in one phase it is not one system's).
+func addCounters(c *DBCost, before, after dbCounters, n int, ownWAL bool) {
 	f := float64(n)
-	return &DBCost{Xacts: round((after.xacts-before.xacts)/f, 3), WALSyncs: round((after.walSyncs-before.walSyncs)/f, 3),
-		WALBytes: round((after.walBytes-before.walBytes)/f, 0), WALFPIs: round((after.walFPIs-before.walFPIs)/f, 3),
-		Checkpoints: int(after.checkpoints - before.checkpoints)}
+	c.Xacts = round((after.xacts-before.xacts)/f, 3)
+	if ownWAL {
+		syncs, fpis := round((after.walSyncs-before.walSyncs)/f, 3), round((after.walFPIs-before.walFPIs)/f, 3)
+		c.WALSyncs, c.WALFPIs = &syncs, &fpis
+		checkpoints := int(after.checkpoints - before.checkpoints)
+		c.Checkpoints = &checkpoints
+	}
+}
+
+// walPosition is the server's WAL insert position in bytes, read on the
+// probe.
+func (p *phases) walPosition(ctx context.Context) (float64, bool) {
+	if p.probe == nil {
+		return 0, false
+	}
+	var lsn float64
+	err := p.probe.QueryRow(ctx, `SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::float8`).Scan(&lsn)
+	return lsn, err == nil
 }
 
 // OpenLoop is the result of the fixed-rate phase.
@@ -473,51 +493,6 @@ func (p *phases) warmup(ctx context.Context, sys system) error {
 		return err
 	}
 	return p.drain(ctx, sys, tr, "warm-up", p.cfg.Warmup)
-}
-
-func (p *phases) throughput(ctx context.Context, sys system) (Throughput, error) {
-	n := p.cfg.N
-	tr := newTracker(n)
-	sys.track(tr)
-	var (
-		before  dbCounters
-		counted bool
-	)
-	var cpuBefore, procBefore float64
-	if p.cfg.DBCost {
-		before, counted = p.counters(ctx) // the probe is the watcher's from here on
-		cpuBefore, _ = busyCPU()
-		procBefore = processCPU()
-	}
-	oldest := p.watchOldestWriteTx(ctx)
-	defer oldest()
-	commitsDone, err := p.closedLoop(ctx, sys, tr, "throughput", n)
-	if err != nil {
-		return Throughput{}, err
-	}
-	if err := p.drain(ctx, sys, tr, "throughput", n); err != nil {
-		return Throughput{}, err
-	}
-	secs := tr.lastArrival().Sub(tr.start).Seconds()
-	commitSecs := commitsDone.Sub(tr.start).Seconds()
-	res := Throughput{
-		Events: n, Seconds: round(secs, 3), EventsPerSec: round(float64(n)/secs, 0),
-		CommitSeconds: round(commitSecs, 3), CommitsPerSec: round(float64(n)/commitSecs, 0),
-		Redelivered: tr.nRepeated.Load(), OldestWriteTx: oldest(),
-	}
-	if counted {
-		cpuAfter, cpuOK := busyCPU()
-		procAfter := processCPU()
-		time.Sleep(11 * time.Second) // see DBCost
-		if after, ok := p.counters(ctx); ok {
-			res.PerEvent = perEvent(before, after, n)
-			if cpuOK && cpuBefore > 0 {
-				res.PerEvent.CPUMillis = round((cpuAfter-cpuBefore)/float64(n), 3)
-				res.PerEvent.ProcessCPUMillis = round((procAfter-procBefore)/float64(n), 3)
-			}
-		}
-	}
-	return res, nil
 }
 
 // openLoop offers events at a fixed rate whatever the system's pace, each

@@ -8,7 +8,9 @@
 //
 //   - throughput: N LikeAdded events committed through the real write path
 //     (UnitOfWork.InTx + tx.Publish) by K concurrent writers, from the first
-//     commit until the N-th notification is stored;
+//     commit until the N-th notification is stored, in slices that alternate
+//     with the reference's (both systems are started side by side), so both
+//     meet the same shared machine;
 //   - latency: commit-to-notification p50/p99/max at a fixed offered rate
 //     (open loop);
 //   - the reference: the same libraries with no Thoughts code (watermill-sql
@@ -23,7 +25,7 @@
 // database named by DATABASE_URL (default: the development cluster) and
 // in-process NATS servers that listen on no port.
 //
-//	go run ./bench/events [-n 20000] [-writers 8] [-rate 1000] [-duration 15s]
+//	go run ./bench/events [-n 20000] [-slices 4] [-writers 8] [-rate 1000] [-duration 15s]
 package main
 
 import (
@@ -48,8 +50,10 @@ import (
 
 // config is one benchmark run.
 type config struct {
-	// N events per system in the throughput phase.
-	N int
+	// N events per system in the throughput phase, committed in Slices
+	// slices, alternating with the other system's (interleave).
+	N      int
+	Slices int
 	// Writers commit concurrently in the throughput phase.
 	Writers int
 	// Warmup events are committed and drained before measuring.
@@ -118,6 +122,8 @@ func (c config) validate() error {
 		return errors.New("-n must be between 1 and 1,000,000")
 	case c.Writers < 1 || c.Writers > 256:
 		return errors.New("-writers must be between 1 and 256")
+	case c.Slices < 1 || c.Slices > 100 || c.Slices > c.N:
+		return errors.New("-slices must be between 1 and 100, and at most -n")
 	case c.Warmup < 0 || c.Warmup > 100_000:
 		return errors.New("-warmup must be between 0 and 100,000")
 	case c.Rate < 0 || c.Rate > 100_000:
@@ -172,13 +178,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		timeout    time.Duration
 	)
 	fs.IntVar(&cfg.N, "n", 20_000, "events per system in the throughput phase")
+	fs.IntVar(&cfg.Slices, "slices", 4, "slices of the throughput phase per system; the two systems' slices alternate (A B B A …) so each pair meets the same machine")
 	fs.IntVar(&cfg.Writers, "writers", 8, "concurrent writers in the throughput phase")
 	fs.IntVar(&cfg.Warmup, "warmup", 500, "events committed and drained before measuring")
 	fs.IntVar(&cfg.Rate, "rate", 0, "offered rate of the latency phases, events/s (open loop); 0: half the reference's events/s (1,000 without the reference)")
 	fs.DurationVar(&cfg.Duration, "duration", 15*time.Second, "length of the latency phase")
 	fs.StringVar(&backends, "backends", "nats,postgres", "comma-separated backends to run")
 	fs.BoolVar(&cfg.Reference, "reference", true, "also measure the bare-library reference")
-	fs.IntVar(&cfg.Rounds, "rounds", 5, "rounds of each backend's comparison; targets are checked on the median ratios (the machine's speed drifts between phases)")
+	fs.IntVar(&cfg.Rounds, "rounds", 5, "rounds of each backend's comparison; targets are checked on the median ratios (the machine's speed drifts)")
 	fs.BoolVar(&cfg.HandlerAlone, "handler-alone", true, "also time the notification handler without a broker")
 	fs.IntVar(&cfg.HandlerEvents, "handler-events", 5_000, "events per concurrency level when timing the handler alone")
 	fs.IntVar(&cfg.Users, "users", 100, "authors (one thought each) and likers")

@@ -31,7 +31,7 @@ func TestSmokeBothBackends(t *testing.T) {
 	}
 	t.Parallel()
 	cfg := config{
-		N: 200, Writers: 4, Warmup: 20, Rate: 200, Duration: 500 * time.Millisecond,
+		N: 200, Slices: 2, Writers: 4, Warmup: 20, Rate: 200, Duration: 500 * time.Millisecond,
 		Backends:  []string{pubsub.NATS, pubsub.Postgres},
 		Reference: true, HandlerAlone: true, HandlerEvents: 30, Users: 10,
 		DrainTimeout: time.Minute, Rounds: 2, TraceDir: t.TempDir(),
@@ -88,6 +88,30 @@ func TestSmokeBothBackends(t *testing.T) {
 				b.Backend, b.Rounds[0].PipelineFirst, b.Rounds[1].PipelineFirst)
 		} else if want := median([]float64{b.Rounds[0].Ratio, b.Rounds[1].Ratio}); b.Ratio != want || b.Ratio == 0 {
 			t.Errorf("%s: ratio %v, want the median of the rounds' %v and %v", b.Backend, b.Ratio, b.Rounds[0].Ratio, b.Rounds[1].Ratio)
+		}
+		// The throughput phase: the systems' slices alternate, A B B A,
+		// the reference first in round 1 and the pipeline in round 2, and
+		// add up to N events each.
+		for i, r := range b.Rounds {
+			var order []string
+			events := map[string]int{}
+			for _, s := range r.Slices {
+				order = append(order, s.System)
+				events[s.System] += s.Events
+				if s.EventsPerSec <= 0 || s.Seconds <= 0 || s.CommitSeconds <= 0 || s.CommitSeconds > s.Seconds || s.ProcessCPUMillis <= 0 {
+					t.Errorf("%s round %d: slice %+v", b.Backend, i+1, s)
+				}
+			}
+			want := []string{"reference", "pipeline", "pipeline", "reference"}
+			if r.PipelineFirst {
+				want = []string{"pipeline", "reference", "reference", "pipeline"}
+			}
+			if !reflect.DeepEqual(order, want) || events["pipeline"] != cfg.N || events["reference"] != cfg.N {
+				t.Errorf("%s round %d: slices %v with %v events, want %v with %d each", b.Backend, i+1, order, events, want, cfg.N)
+			}
+			if len(r.PairRatios) != cfg.Slices {
+				t.Errorf("%s round %d: pair ratios %v, want %d", b.Backend, i+1, r.PairRatios, cfg.Slices)
+			}
 		}
 		want := int64(cfg.Warmup + cfg.N + latencyEvents)
 		if b.NotificationsExpected != want || b.NotificationsStored != want {
@@ -259,7 +283,7 @@ func TestCastNeverSelfLikes(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	good := config{N: 10, Writers: 1, Rate: 1, Duration: time.Second, Backends: []string{"nats"}, Users: 2, HandlerEvents: 1, DrainTimeout: time.Second, Rounds: 1}
+	good := config{N: 10, Slices: 1, Writers: 1, Rate: 1, Duration: time.Second, Backends: []string{"nats"}, Users: 2, HandlerEvents: 1, DrainTimeout: time.Second, Rounds: 1}
 	if err := good.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -272,6 +296,8 @@ func TestConfigValidate(t *testing.T) {
 		"one user":        func(c *config) { c.Users = 1 },
 		"huge duration":   func(c *config) { c.Duration = time.Hour },
 		"no rounds":       func(c *config) { c.Rounds = 0 },
+		"no slices":       func(c *config) { c.Slices = 0 },
+		"slices over n":   func(c *config) { c.Slices = 11 },
 	} {
 		c := good
 		mutate(&c)
@@ -298,5 +324,31 @@ func TestMedianOfRounds(t *testing.T) {
 	}
 	if m := median([]float64{0.6, 0.9}); m != 0.75 {
 		t.Errorf("median of two = %v, want 0.75", m)
+	}
+}
+
+// TestCombineSlices: a system's throughput is all its slices' events over all
+// their seconds (not the mean of their rates), its CPU per event weighted by
+// events; the pair ratios compare neighbouring slices whichever went first.
+func TestCombineSlices(t *testing.T) {
+	slices := []Slice{
+		{System: "reference", Events: 100, Seconds: 1, EventsPerSec: 100, CommitSeconds: 0.9, CPUMillis: 1, ProcessCPUMillis: 0.5, WALBytes: 600},
+		{System: "pipeline", Events: 100, Seconds: 2, EventsPerSec: 50, CommitSeconds: 1.8, CPUMillis: 2, ProcessCPUMillis: 0.6, WALBytes: 1600, oldestWriteTx: 0.3},
+		{System: "pipeline", Events: 300, Seconds: 2, EventsPerSec: 150, CommitSeconds: 1.5, CPUMillis: 1, ProcessCPUMillis: 0.4, WALBytes: 1200, Redelivered: 2},
+		{System: "reference", Events: 300, Seconds: 1.5, EventsPerSec: 200, CommitSeconds: 1.1, CPUMillis: 0.5, ProcessCPUMillis: 0.3, WALBytes: 700},
+	}
+	p := combine(slices, "pipeline")
+	if p.Events != 400 || p.Seconds != 4 || p.EventsPerSec != 100 || p.CommitSeconds != 3.3 || p.CommitsPerSec != 121 ||
+		p.Redelivered != 2 || p.OldestWriteTx != 0.3 {
+		t.Errorf("pipeline = %+v", p)
+	}
+	if c := p.PerEvent; c == nil || c.CPUMillis != 1.25 || c.ProcessCPUMillis != 0.45 || c.WALBytes != 1300 || c.WALSyncs != nil {
+		t.Errorf("pipeline per event = %+v", c)
+	}
+	if r := combine(slices, "reference"); r.Events != 400 || r.EventsPerSec != 160 || r.PerEvent.CPUMillis != 0.625 {
+		t.Errorf("reference = %+v, per event %+v", r, r.PerEvent)
+	}
+	if got := pairRatios(slices); !reflect.DeepEqual(got, []float64{0.5, 0.75}) {
+		t.Errorf("pair ratios = %v, want [0.5 0.75]", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -76,11 +77,10 @@ func printTable(w io.Writer, rep Report) {
 				b.Backend, r.Throughput.CommitsPerSec, r.OpenLoop.OfferedRate, r.OpenLoop.Late, r.Throughput.OldestWriteTx, r.OpenLoop.OldestWriteTx)
 		}
 		if c := tp.PerEvent; c != nil {
-			fmt.Fprintf(w, "  %s pipeline throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes (%.3f full-page images; %d checkpoints in the phase), %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.WALFPIs, c.Checkpoints, c.CPUMillis, c.ProcessCPUMillis)
+			fmt.Fprintf(w, "  %s pipeline throughput, per event: %s\n", b.Backend, costLine(c))
 		}
 		if r := b.Reference; r != nil && r.Throughput.PerEvent != nil {
-			c := r.Throughput.PerEvent
-			fmt.Fprintf(w, "  %s reference throughput, per event: %.2f transactions, %.3f WAL flushes, %.0f WAL bytes (%.3f full-page images; %d checkpoints in the phase), %.3f ms of CPU (%.3f in this process)\n", b.Backend, c.Xacts, c.WALSyncs, c.WALBytes, c.WALFPIs, c.Checkpoints, c.CPUMillis, c.ProcessCPUMillis)
+			fmt.Fprintf(w, "  %s reference throughput, per event: %s\n", b.Backend, costLine(r.Throughput.PerEvent))
 		}
 		for _, h := range b.HandlerAlone {
 			fmt.Fprintf(w, "  %s notification handler alone, %d goroutine(s): %.0f events/s (p50 %.2f ms, p99 %.2f ms per event)\n",
@@ -89,34 +89,52 @@ func printTable(w io.Writer, rep Report) {
 	}
 }
 
+// costLine is a phase's cost per event, in words.
+func costLine(c *DBCost) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%.2f transactions, ", c.Xacts)
+	if c.WALSyncs != nil {
+		fmt.Fprintf(&b, "%.3f WAL flushes, ", *c.WALSyncs)
+	}
+	fmt.Fprintf(&b, "%.0f WAL bytes", c.WALBytes)
+	if c.WALFPIs != nil && c.Checkpoints != nil {
+		fmt.Fprintf(&b, " (%.3f full-page images; %d checkpoints in the phase)", *c.WALFPIs, *c.Checkpoints)
+	}
+	fmt.Fprintf(&b, ", %.3f ms of CPU (%.3f in this process)", c.CPUMillis, c.ProcessCPUMillis)
+	return b.String()
+}
+
 // printRounds lists each round where there were several: the table above
 // shows the round with the median events/s ratio, and the median ratios.
 func printRounds(w io.Writer, rep Report) {
 	several := false
 	for _, b := range rep.Backends {
-		several = several || len(b.Rounds) > 1
+		several = several || len(b.Rounds) > 1 || (len(b.Rounds) == 1 && len(b.Rounds[0].PairRatios) > 0)
 	}
 	if !several {
 		return
 	}
 	fmt.Fprintln(w, "\nrounds (the table above: the round with the median events/s ratio, and the median of each ratio):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "backend\tround\tfirst\tevents/s\treference events/s\tratio\twriters ratio\trate\tp99 ms\treference p99 ms\tp99 ratio\tCPU ms/event\treference CPU ms/event\tload after\t")
+	fmt.Fprintln(tw, "backend\tround\tfirst\tevents/s\treference events/s\tratio\tslice pairs\twriters ratio\trate\tp99 ms\treference p99 ms\tp99 ratio\tCPU ms/event\treference CPU ms/event\tload after\t")
 	for _, b := range rep.Backends {
 		for i, r := range b.Rounds {
-			cpu, refCPU := "-", "-"
+			cpu, refCPU, pairs := "-", "-", "-"
 			if r.CPUMillis > 0 {
 				cpu = fmt.Sprintf("%.3f", r.CPUMillis)
 			}
 			if r.ReferenceCPUMillis > 0 {
 				refCPU = fmt.Sprintf("%.3f", r.ReferenceCPUMillis)
 			}
+			if len(r.PairRatios) > 0 {
+				pairs = fmt.Sprintf("%.0f–%.0f%%", 100*slices.Min(r.PairRatios), 100*slices.Max(r.PairRatios))
+			}
 			first := "reference"
 			if r.PipelineFirst {
 				first = "pipeline"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%d\t%.1f\t%.1f\t%.2f×\t%s\t%s\t%s\t\n",
-				b.Backend, i+1, first, r.EventsPerSec, r.ReferenceEventsPerSec, 100*r.Ratio, 100*r.WritersRatio, r.Rate,
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.0f\t%.0f%%\t%s\t%.0f%%\t%d\t%.1f\t%.1f\t%.2f×\t%s\t%s\t%s\t\n",
+				b.Backend, i+1, first, r.EventsPerSec, r.ReferenceEventsPerSec, 100*r.Ratio, pairs, 100*r.WritersRatio, r.Rate,
 				r.P99, r.ReferenceP99, r.P99Ratio, cpu, refCPU, r.LoadAvg)
 		}
 	}
