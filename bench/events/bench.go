@@ -179,10 +179,11 @@ func benchmark(ctx context.Context, cfg config, env environment) (Report, error)
 
 // benchBackend measures the pipeline and the reference of one backend, both
 // started side by side, each on a database and broker of its own: warm-up
-// of each, the throughput phase as slices of the two in turn (interleave),
-// then each one's latency phase, the pipeline's first if pipelineFirst. Both
-// latency phases run at half the reference's maximum (issue 10) unless
-// cfg.Rate fixes the rate. It returns the throughput phase's slices too.
+// of each, then the throughput phase and the latency phase, each as slices
+// of the two systems in turn (interleave), the pipeline's first if
+// pipelineFirst. Both latency phases run at half the reference's maximum
+// (issue 10) unless cfg.Rate fixes the rate. It returns the throughput
+// phase's slices too.
 func benchBackend(ctx context.Context, cfg config, env environment, backend string, host *Host, pipelineFirst bool) (BackendResult, []Slice, error) {
 	res := BackendResult{Backend: backend}
 	pipe, p, pdb, closePipe, err := openPipeline(ctx, cfg, env, backend, host)
@@ -257,20 +258,20 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 		}
 	}
 	res.Rate = cfg.Rate
+	loops, err := interleaveLatency(ctx, cfg, cs)
+	if err != nil {
+		return res, slices, err
+	}
 	var latTracker *tracker
-	for _, c := range cs {
-		c.ph.cfg.Rate = cfg.Rate
-		var (
-			ol OpenLoop
-			tr *tracker
-		)
-		if err := c.do(ctx, func(ctx context.Context) (err error) { ol, tr, err = c.ph.openLoop(ctx, c.sys); return err }); err != nil {
+	for i, c := range cs {
+		ol, err := c.ph.result(loops[i])
+		if err != nil {
 			return res, slices, err
 		}
 		if c == ref {
 			refResult.OpenLoop = ol
 		} else {
-			res.Pipeline.OpenLoop, latTracker = ol, tr
+			res.Pipeline.OpenLoop, latTracker = ol, loops[i].tr
 		}
 		fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			c.ph.label, ol.OfferedRate, ol.Latency.P50, ol.Latency.P99, ol.Latency.Max)

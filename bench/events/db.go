@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -38,7 +39,7 @@ func serverDatabases(adminURL string, keep bool, logger *slog.Logger) func(ctx c
 		}
 		defer admin.Close(context.WithoutCancel(ctx))
 		ident := pgx.Identifier{dbName}.Sanitize()
-		if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+ident+` WITH (FORCE)`); err != nil {
+		if err := dropDatabase(ctx, admin, ident); err != nil {
 			return database{}, nil, fmt.Errorf("drop %s: %w", dbName, err)
 		}
 		if _, err := admin.Exec(ctx, `CREATE DATABASE `+ident); err != nil {
@@ -56,7 +57,7 @@ func serverDatabases(adminURL string, keep bool, logger *slog.Logger) func(ctx c
 				return
 			}
 			defer admin.Close(ctx)
-			if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+ident+` WITH (FORCE)`); err != nil {
+			if err := dropDatabase(ctx, admin, ident); err != nil {
 				logger.Warn("drop benchmark database", "db", dbName, "err", err)
 			}
 		}
@@ -79,6 +80,30 @@ func serverDatabases(adminURL string, keep bool, logger *slog.Logger) func(ctx c
 		}
 		return database{Name: dbName, URL: dsn, Pool: pool}, release, nil
 	}
+}
+
+// dropDatabase drops the database ident if it exists, ending its sessions.
+// PostgreSQL 15 refuses WITH (FORCE) to a role that is not a superuser while
+// an autovacuum worker is in the database (insufficient privilege: the
+// worker is nobody's process); a plain DROP DATABASE stops the worker itself
+// but fails while other sessions remain. Both are tried, for up to ten
+// seconds.
+func dropDatabase(ctx context.Context, admin *pgx.Conn, ident string) error {
+	var err error
+	for range 20 {
+		if _, err = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+ident+` WITH (FORCE)`); err == nil {
+			return nil
+		}
+		if _, plainErr := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+ident); plainErr == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 func withDatabase(dsn, db string) (string, error) {

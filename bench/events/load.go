@@ -412,6 +412,9 @@ func every(ctx context.Context, interval time.Duration, tick func()) (stop func(
 	}
 }
 
+// activityHeader is the header of sampleActivity's CSV.
+const activityHeader = "ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb,connections,connected\n"
+
 // sampleActivity samples, with -trace, what the server does besides the
 // systems' own work every 100 ms until stop: the autovacuum workers and their
 // tables, the DELETE statements running (the pruner's), the checkpointer's
@@ -422,7 +425,7 @@ func every(ctx context.Context, interval time.Duration, tick func()) (stop func(
 // failed is left out, its gap visible in the ms column).
 func (p *phases) sampleActivity(ctx context.Context, start time.Time) (stop func() string) {
 	var b strings.Builder
-	b.WriteString("ms,autovacuum,deletes,checkpointer_wait,checkpoints,wal_mb,connections,connected\n")
+	b.WriteString(activityHeader)
 	if p.cfg.TraceDir == "" || p.probe == nil {
 		return b.String
 	}
@@ -495,23 +498,40 @@ func (p *phases) warmup(ctx context.Context, sys system) error {
 	return p.drain(ctx, sys, tr, "warm-up", p.cfg.Warmup)
 }
 
-// openLoop offers events at a fixed rate whatever the system's pace, each
-// commit in its own goroutine, and measures commit-to-handled latency. It
-// returns the tracker too, for cross-checks against stored rows.
-func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, error) {
-	total := int(math.Round(float64(p.cfg.Rate) * p.cfg.Duration.Seconds()))
-	total = max(total, 1)
+// openLoop is a system's latency phase in progress: its slices so far (the
+// open loop runs in slices that alternate with the other system's, as the
+// throughput phase does).
+type openLoop struct {
+	tr        *tracker
+	durations []time.Duration // of the commits
+	events    int
+	late      int
+	offered   time.Duration // first to last start, summed over the slices
+	slices    int           // slices that offered an event
+	oldest    float64
+	activity  strings.Builder // the server samples of -trace, every slice's
+}
+
+func newOpenLoop(total int) *openLoop {
+	o := &openLoop{tr: newTracker(total)}
+	o.activity.WriteString(activityHeader)
+	return o
+}
+
+// openLoopSlice offers n events to sys at cfg.Rate whatever the system's
+// pace, each commit in its own goroutine, adds them to o's tracker, and
+// waits until they were handled.
+func (p *phases) openLoopSlice(ctx context.Context, sys system, o *openLoop, n int) error {
 	if err := fillPool(ctx, sys.writers()); err != nil {
-		return OpenLoop{}, nil, fmt.Errorf("%s latency: %w", p.label, err)
+		return fmt.Errorf("%s latency: %w", p.label, err)
 	}
-	tr := newTracker(total)
+	tr := o.tr
 	sys.track(tr)
-	stop := p.watch(tr, "latency", total)
+	want := o.events + n
+	stop := p.watch(tr, "latency", want)
 	defer stop()
 	oldest := p.watchOldestWriteTx(ctx)
-	defer oldest()
 	activity := p.sampleActivity(ctx, tr.start)
-	defer activity()
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -520,14 +540,12 @@ func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, 
 	sem := make(chan struct{}, 1024)
 	var (
 		wg        sync.WaitGroup
-		late      int
 		durMu     sync.Mutex
-		durations = make([]time.Duration, 0, total)
+		lastStart time.Time
 	)
 	interval := time.Second / time.Duration(p.cfg.Rate)
 	start := time.Now()
-	var lastStart time.Time
-	for i := range total {
+	for i := range n {
 		due := start.Add(time.Duration(i) * interval)
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
@@ -541,7 +559,7 @@ func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, 
 		}
 		lastStart = time.Now()
 		if lastStart.Sub(due) > 5*time.Millisecond {
-			late++
+			o.late++
 		}
 		seq := p.seq + i
 		wg.Add(1)
@@ -557,42 +575,56 @@ func (p *phases) openLoop(ctx context.Context, sys system) (OpenLoop, *tracker, 
 			at := time.Now()
 			tr.committed(id, at)
 			durMu.Lock()
-			durations = append(durations, at.Sub(began))
+			o.durations = append(o.durations, at.Sub(began))
 			durMu.Unlock()
 		}()
 	}
 	wg.Wait()
-	p.seq += total
+	p.seq += n
 	if err := context.Cause(ctx); err != nil {
-		return OpenLoop{}, nil, fmt.Errorf("%s latency: %w", p.label, err)
+		o.oldest = max(o.oldest, oldest())
+		activity()
+		return fmt.Errorf("%s latency: %w", p.label, err)
 	}
-	offered := float64(p.cfg.Rate)
-	if total > 1 && lastStart.After(start) {
-		offered = float64(total-1) / lastStart.Sub(start).Seconds()
+	if lastStart.After(start) {
+		o.offered += lastStart.Sub(start)
+		o.slices++
 	}
+	o.events = want
 	stop()
-	if err := p.drain(ctx, sys, tr, "latency", total); err != nil {
-		return OpenLoop{}, nil, err
+	err := p.drain(ctx, sys, tr, "latency", want)
+	o.oldest = max(o.oldest, oldest())
+	o.activity.WriteString(strings.TrimPrefix(activity(), activityHeader))
+	return err
+}
+
+// result summarises the latency phase once its slices ran, writing the
+// traces of -trace.
+func (p *phases) result(o *openLoop) (OpenLoop, error) {
+	offered := float64(p.cfg.Rate)
+	if o.offered > 0 {
+		// Each slice's first start to its last is its events less one.
+		offered = float64(o.events-o.slices) / o.offered.Seconds()
 	}
 	if p.cfg.TraceDir != "" {
 		base := filepath.Join(p.cfg.TraceDir, strings.ReplaceAll(p.label, " ", "-"))
-		if err := tr.writeTrace(base + "-latency.csv"); err != nil {
-			return OpenLoop{}, nil, err
+		if err := o.tr.writeTrace(base + "-latency.csv"); err != nil {
+			return OpenLoop{}, err
 		}
-		if err := os.WriteFile(base+"-server.csv", []byte(activity()), 0o644); err != nil {
-			return OpenLoop{}, nil, fmt.Errorf("write server trace: %w", err)
+		if err := os.WriteFile(base+"-server.csv", []byte(o.activity.String()), 0o644); err != nil {
+			return OpenLoop{}, fmt.Errorf("write server trace: %w", err)
 		}
 	}
 	return OpenLoop{
 		TargetRate:    float64(p.cfg.Rate),
 		OfferedRate:   round(offered, 0),
-		Events:        total,
-		Late:          late,
-		Latency:       summarise(tr.latencies()),
-		CommitP99:     summarise(durations).P99,
-		Redelivered:   tr.nRepeated.Load(),
-		OldestWriteTx: oldest(),
-	}, tr, nil
+		Events:        o.events,
+		Late:          o.late,
+		Latency:       summarise(o.tr.latencies()),
+		CommitP99:     summarise(o.durations).P99,
+		Redelivered:   o.tr.nRepeated.Load(),
+		OldestWriteTx: o.oldest,
+	}, nil
 }
 
 // closedLoop commits n events with cfg.Writers concurrent writers, each

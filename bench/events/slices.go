@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"runtime/pprof"
 	"time"
 )
@@ -86,6 +87,44 @@ func interleave(ctx context.Context, cfg config, progress io.Writer, cs []*conte
 		}
 	}
 	return out, nil
+}
+
+// interleaveLatency runs the latency phase of every contender, Rate events a
+// second for Duration, as cfg.Slices slices each in the order interleave
+// uses, and returns each contender's open loop (in the order of cs). A
+// slice starts once the previous one's events were all handled.
+func interleaveLatency(ctx context.Context, cfg config, cs []*contender) ([]*openLoop, error) {
+	total := max(1, int(math.Round(float64(cfg.Rate)*cfg.Duration.Seconds())))
+	loops := make([]*openLoop, len(cs))
+	for i, c := range cs {
+		c.ph.cfg.Rate = cfg.Rate
+		loops[i] = newOpenLoop(total)
+	}
+	for k := range cfg.Slices {
+		n := total / cfg.Slices
+		if k < total%cfg.Slices {
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		order := []int{0, 1}[:len(cs)]
+		if len(cs) == 2 && k%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, i := range order {
+			c := cs[i]
+			if err := c.do(ctx, func(ctx context.Context) error { return c.ph.openLoopSlice(ctx, c.sys, loops[i], n) }); err != nil {
+				return nil, err
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(sliceGap):
+			}
+		}
+	}
+	return loops, nil
 }
 
 // slice commits n events on c in a closed loop and waits until all were
