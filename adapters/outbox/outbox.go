@@ -25,6 +25,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/app/events"
@@ -192,13 +193,32 @@ func (a *announcer) loop() {
 	}
 }
 
+// Tx is the transaction Append writes in: a pgx.Tx, or the unit of work's.
+type Tx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// executor gives watermill-sql's publisher a Tx.
+type executor struct{ tx Tx }
+
+func (e executor) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
+	tag, err := e.tx.Exec(ctx, query, args...)
+	return wsql.PgxResult{CommandTag: tag}, err
+}
+
+func (e executor) QueryContext(ctx context.Context, query string, args ...any) (wsql.Rows, error) {
+	rows, err := e.tx.Query(ctx, query, args...)
+	return wsql.PgxRows{Rows: rows}, err
+}
+
 // Append writes envs to the outbox within tx. Nothing is visible to consumers
 // until tx commits; nothing is left behind if it rolls back.
-func (o *Outbox) Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
+func (o *Outbox) Append(ctx context.Context, tx Tx, envs ...events.Envelope) error {
 	if len(envs) == 0 {
 		return nil
 	}
-	sqlPub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: o.schema}, o.logger)
+	sqlPub, err := wsql.NewPublisher(executor{tx}, wsql.PublisherConfig{SchemaAdapter: o.schema}, o.logger)
 	if err != nil {
 		return fmt.Errorf("create outbox publisher: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/thoughts-project/thoughts/app/command"
 )
 
 // NotBlockedEitherWayForTest evaluates the block rule for users a and b.
@@ -25,3 +27,9 @@ func VisibleToForTest(ctx context.Context, pool *pgxpool.Pool, viewer *uuid.UUID
 
 // UsersForTest is the user repository on pool, outside a transaction.
 func UsersForTest(pool *pgxpool.Pool) Users { return Users{db: pool} }
+
+// LazyTx is the unit of work's transaction, for tests.
+type LazyTx = lazyTx
+
+// LazyTxOf is the transaction behind a command.Tx of UnitOfWork.InTx.
+func LazyTxOf(t command.Tx) *LazyTx { return t.(*tx).ptx }

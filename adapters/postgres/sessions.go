@@ -146,7 +146,11 @@ func (r *ReadModel) LiveSessionsByUser(ctx context.Context, userID uuid.UUID) ([
 }
 
 // Accounts erases what an account made (command.AccountEraser).
-type Accounts struct{ db pgx.Tx }
+type Accounts struct {
+	db interface {
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	}
+}
 
 var _ command.AccountEraser = Accounts{}
 

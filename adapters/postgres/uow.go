@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/thoughts-project/thoughts/adapters/outbox"
 	"github.com/thoughts-project/thoughts/app/command"
 	"github.com/thoughts-project/thoughts/app/domain"
 	"github.com/thoughts-project/thoughts/app/events"
@@ -14,7 +14,7 @@ import (
 
 // Outbox appends events inside a transaction.
 type Outbox interface {
-	Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error
+	Append(ctx context.Context, tx outbox.Tx, envs ...events.Envelope) error
 }
 
 // committedAnnouncer is an Outbox that wants to know when the events it
@@ -40,15 +40,28 @@ func NewUnitOfWork(pool *pgxpool.Pool, outbox Outbox) (*UnitOfWork, error) {
 
 var _ command.UnitOfWork = (*UnitOfWork)(nil)
 
-// InTx runs fn in a transaction, committing if it returns nil.
-func (u *UnitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
-	t := &tx{outbox: u.outbox}
-	err := pgx.BeginFunc(ctx, u.pool, func(ptx pgx.Tx) error {
-		t.ptx = ptx
-		return fn(ctx, t)
-	})
+// InTx runs fn in a transaction, committing if it returns nil. The
+// transaction's BEGIN goes with its first statement (lazyTx).
+func (u *UnitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) (err error) {
+	conn, err := u.pool.Acquire(ctx)
 	if err != nil {
+		return err
+	}
+	lt := &lazyTx{conn: conn.Conn()}
+	defer func() {
+		// On a panic or error; a connection a failed ROLLBACK left in the
+		// transaction is closed, not pooled, by Release.
+		if rbErr := lt.rollback(ctx); rbErr != nil && err == nil {
+			err = rbErr
+		}
+		conn.Release()
+	}()
+	t := &tx{ptx: lt, outbox: u.outbox}
+	if err := fn(ctx, t); err != nil {
 		// Commands wrap with their own context; domain errors must stay visible to errors.Is.
+		return err
+	}
+	if err := lt.commit(ctx); err != nil {
 		return err
 	}
 	if a, ok := u.outbox.(committedAnnouncer); ok && len(t.published) > 0 {
@@ -64,7 +77,7 @@ var _ command.NotificationStore = (*UnitOfWork)(nil)
 func (u *UnitOfWork) Notifications() command.TxNotifications { return Notifications{db: u.pool} }
 
 type tx struct {
-	ptx       pgx.Tx
+	ptx       *lazyTx
 	outbox    Outbox
 	published []events.Envelope
 }
