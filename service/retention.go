@@ -95,7 +95,10 @@ func (p *pruner) pass(ctx context.Context) error {
 	}()
 	start := time.Now()
 	batch := p.cfg.batchSize()
-	deleted, err := pubsub.PruneTopics(ctx, p.pool, batch)
+	// Every statement runs on the lock's connection: taking a second from
+	// the pool while holding this one could wait for ever on a pool whose
+	// other connections are all held by callers waiting in turn for one.
+	deleted, err := pubsub.PruneTopics(ctx, conn, batch)
 	total := int64(0)
 	for topic, n := range deleted {
 		if n > 0 {
@@ -106,7 +109,7 @@ func (p *pruner) pass(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := postgres.PruneNotifications(ctx, p.pool, p.cfg.notifications(), time.Now(), batch)
+	n, err := postgres.PruneNotifications(ctx, conn, p.cfg.notifications(), time.Now(), batch)
 	if n > 0 {
 		p.deleted.WithLabelValues("notifications").Add(float64(n))
 		total += n

@@ -3,11 +3,13 @@ package service
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/thoughts-project/thoughts/adapters/outbox"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
@@ -56,5 +58,36 @@ func TestProcessingPrunesTheOutbox(t *testing.T) {
 				return strings.Contains(body, want)
 			})
 		})
+	}
+}
+
+// TestRetentionPassNeedsOneConnection: a retention pass runs every statement
+// on the connection that holds its lock, so it completes on a pool of one
+// connection (it used to take a second one for its deletes while holding
+// the first, and waited for ever there; on a busy pool, until a caller
+// holding the other connections let one go).
+func TestRetentionPassNeedsOneConnection(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewEmpty(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Migrate(ctx, Config{DatabaseURL: db.URL}, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	pcfg := db.Pool.Config()
+	pcfg.MaxConns = 1
+	one, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	p, err := newPruner(one, Retention{NotificationsRead: time.Hour, Notifications: 24 * time.Hour}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	passCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	if err := p.pass(passCtx); err != nil {
+		t.Fatalf("a retention pass on a pool of one connection: %v", err)
 	}
 }

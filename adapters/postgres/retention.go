@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // NotificationRetention says how long notifications are kept, by the time
@@ -23,7 +21,7 @@ type NotificationRetention struct {
 // PruneNotifications deletes the notifications r no longer keeps, at most
 // batch rows per statement (each its own short transaction, followed by a
 // pause as long as it took), and returns how many went.
-func PruneNotifications(ctx context.Context, pool *pgxpool.Pool, r NotificationRetention, now time.Time, batch int) (int64, error) {
+func PruneNotifications(ctx context.Context, db querier, r NotificationRetention, now time.Time, batch int) (int64, error) {
 	if batch <= 0 {
 		return 0, errors.New("prune notifications: batch size must be positive")
 	}
@@ -42,7 +40,7 @@ func PruneNotifications(ctx context.Context, pool *pgxpool.Pool, r NotificationR
 		before := uuidV7Floor(now.Add(-h.keep))
 		for {
 			start := time.Now()
-			tag, err := pool.Exec(ctx, `DELETE FROM notifications WHERE id IN (
+			tag, err := db.Exec(ctx, `DELETE FROM notifications WHERE id IN (
 				SELECT id FROM notifications WHERE `+h.cond+` ORDER BY id LIMIT $2)`, pgUUID(before), batch)
 			if err != nil {
 				return total, fmt.Errorf("prune notifications stored before %s: %w", now.Add(-h.keep).Format(time.RFC3339), err)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/thoughts-project/thoughts/adapters/outbox"
 )
@@ -33,6 +33,14 @@ import (
 //     never sees events pruned before it first subscribed, which is what a
 //     new handler should see anyway (it does not replay history).
 
+// DB is where the pruners run their statements: a pool, or one connection
+// of it (the retention pass runs on the connection holding its lock, so it
+// never waits for a second one while holding the first).
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // PruneTopic deletes the rows of topic's table that every consumer group has
 // passed, at most batch rows per statement (each its own short transaction,
 // taking only the deleted rows' locks, so writers and readers are not held
@@ -40,7 +48,7 @@ import (
 // as the batch took, so a large backlog is deleted at half speed instead of
 // taking a core away from the pipeline for seconds. It returns how many rows
 // went.
-func PruneTopic(ctx context.Context, pool *pgxpool.Pool, topic string, batch int) (int64, error) {
+func PruneTopic(ctx context.Context, db DB, topic string, batch int) (int64, error) {
 	if batch <= 0 {
 		return 0, errors.New("prune: batch size must be positive")
 	}
@@ -48,7 +56,7 @@ func PruneTopic(ctx context.Context, pool *pgxpool.Pool, topic string, batch int
 	var offset int64
 	// The lowest position over every group; a group that has read nothing
 	// is at ('0', 0) and holds everything back.
-	err := pool.QueryRow(ctx, `SELECT last_processed_transaction_id::text, offset_acked
+	err := db.QueryRow(ctx, `SELECT last_processed_transaction_id::text, offset_acked
 		FROM `+outbox.OffsetsTableName(topic)+`
 		ORDER BY last_processed_transaction_id, offset_acked LIMIT 1`).Scan(&tx, &offset)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -66,7 +74,7 @@ func PruneTopic(ctx context.Context, pool *pgxpool.Pool, topic string, batch int
 	var total int64
 	for {
 		start := time.Now()
-		tag, err := pool.Exec(ctx, del, tx, offset, batch)
+		tag, err := db.Exec(ctx, del, tx, offset, batch)
 		if err != nil {
 			return total, fmt.Errorf("prune %s: %w", topic, err)
 		}
@@ -96,11 +104,11 @@ func pause(ctx context.Context, d time.Duration) error {
 // PruneTopics prunes every table the outbox may write to (both layouts: the
 // one the backend does not use is empty and costs one index probe) and
 // returns the rows deleted per topic.
-func PruneTopics(ctx context.Context, pool *pgxpool.Pool, batch int) (map[string]int64, error) {
+func PruneTopics(ctx context.Context, db DB, batch int) (map[string]int64, error) {
 	out := map[string]int64{}
 	var errs []error
 	for _, topic := range outbox.Topics() {
-		n, err := PruneTopic(ctx, pool, topic, batch)
+		n, err := PruneTopic(ctx, db, topic, batch)
 		out[topic] = n
 		if err != nil {
 			errs = append(errs, err)
