@@ -298,6 +298,29 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 	return res, slices, nil
 }
 
+// closers are functions to run in the reverse order of their adding.
+type closers []func()
+
+func (c *closers) add(f func()) { *c = append(*c, f) }
+
+func (c *closers) run() {
+	for i := len(*c) - 1; i >= 0; i-- {
+		(*c)[i]()
+	}
+	*c = nil
+}
+
+// newPhases connects the probe the phases of a system watch the server on
+// (closed by cl).
+func newPhases(ctx context.Context, cfg config, env environment, label string, db database, cl *closers) (*phases, error) {
+	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect: %w", label, err)
+	}
+	cl.add(func() { _ = probe.Close(context.WithoutCancel(ctx)) })
+	return &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}, nil
+}
+
 // openPipeline creates the pipeline's database and starts the pipeline on
 // it, under the profiler label system=pipeline.
 func openPipeline(ctx context.Context, cfg config, env environment, backend string, host *Host) (_ *contender, _ *pipeline, _ database, closeAll func(), err error) {
@@ -308,16 +331,11 @@ func openPipeline(ctx context.Context, cfg config, env environment, backend stri
 	if err != nil {
 		return nil, nil, database{}, nil, err
 	}
-	var closers []func()
-	closeAll = func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	closers = append(closers, release)
+	var cl closers
+	cl.add(release)
 	defer func() {
 		if err != nil {
-			closeAll()
+			cl.run()
 		}
 	}()
 	if host.Postgres == "" {
@@ -330,15 +348,12 @@ func openPipeline(ctx context.Context, cfg config, env environment, backend stri
 	}); err != nil {
 		return nil, nil, database{}, nil, fmt.Errorf("start pipeline: %w", err)
 	}
-	closers = append(closers, p.close)
-	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return nil, nil, database{}, nil, fmt.Errorf("connect: %w", err)
+	cl.add(p.close)
+	if c.ph, err = newPhases(ctx, cfg, env, label, db, &cl); err != nil {
+		return nil, nil, database{}, nil, err
 	}
-	closers = append(closers, func() { _ = probe.Close(context.WithoutCancel(ctx)) })
 	c.sys = p
-	c.ph = &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
-	return c, p, db, closeAll, nil
+	return c, p, db, cl.run, nil
 }
 
 // openReference creates the reference's database and starts the bare
@@ -351,16 +366,11 @@ func openReference(ctx context.Context, cfg config, env environment, backend str
 	if err != nil {
 		return nil, nil, err
 	}
-	var closers []func()
-	closeAll = func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	closers = append(closers, release)
+	var cl closers
+	cl.add(release)
 	defer func() {
 		if err != nil {
-			closeAll()
+			cl.run()
 		}
 	}()
 	pol := router.DefaultPolicy()
@@ -376,15 +386,12 @@ func openReference(ctx context.Context, cfg config, env environment, backend str
 	}); err != nil {
 		return nil, nil, err
 	}
-	closers = append(closers, r.close)
-	probe, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect: %w", err)
+	cl.add(r.close)
+	if c.ph, err = newPhases(ctx, cfg, env, label, db, &cl); err != nil {
+		return nil, nil, err
 	}
-	closers = append(closers, func() { _ = probe.Close(context.WithoutCancel(ctx)) })
 	c.sys = r
-	c.ph = &phases{cfg: cfg, label: label, progress: env.Progress, probe: probe}
-	return c, closeAll, nil
+	return c, cl.run, nil
 }
 
 // checkPipeline checks that every event of the run stored exactly one
