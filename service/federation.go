@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/thoughts-project/thoughts/adapters/federation"
 	"github.com/thoughts-project/thoughts/adapters/postgres"
 	"github.com/thoughts-project/thoughts/app"
@@ -116,12 +118,17 @@ func (s *Service) StartKeyBackfill(ctx context.Context) {
 	}
 	ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	f.backfill.Go(func() {
-		conn, err := s.Pool.Acquire(ctx)
+		// The lock's session is a connection of its own, not one of the
+		// pool's: the backfill's work takes connections from the pool, and
+		// holding one of them while waiting for another could wait for ever
+		// on a pool whose other connections are held by callers waiting in
+		// turn for one.
+		conn, err := pgx.ConnectConfig(ctx, s.Pool.Config().ConnConfig.Copy())
 		if err != nil {
 			s.Log.WarnContext(ctx, "key backfill not started; users without a key get one on first use", "err", err)
 			return
 		}
-		defer conn.Release()
+		defer conn.Close(context.WithoutCancel(ctx)) // ends the session, and with it the lock
 		var mine bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, keyBackfillLock).Scan(&mine); err != nil || !mine {
 			if err != nil {
@@ -129,7 +136,6 @@ func (s *Service) StartKeyBackfill(ctx context.Context) {
 			}
 			return
 		}
-		defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, keyBackfillLock)
 		start := time.Now()
 		n, err := f.app.BackfillUserKeys.Handle(ctx)
 		switch {
