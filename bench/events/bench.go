@@ -211,11 +211,14 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 	}
 
 	// Throughput.
-	var before []dbCounters
+	var (
+		before   []dbCounters
+		beforeOK []bool
+	)
 	if cfg.DBCost {
 		for _, c := range cs {
-			b, _ := c.ph.counters(ctx)
-			before = append(before, b)
+			b, ok := c.ph.counters(ctx)
+			before, beforeOK = append(before, b), append(beforeOK, ok)
 		}
 	}
 	slices, err := interleave(ctx, cfg, env.Progress, cs)
@@ -235,7 +238,7 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 			if c == ref {
 				tp = &refResult.Throughput
 			}
-			if ok && tp.PerEvent != nil {
+			if ok && beforeOK[i] && tp.PerEvent != nil {
 				// The WAL counters are the server's: they are one system's
 				// only when one ran.
 				addCounters(tp.PerEvent, before[i], after, tp.Events, len(cs) == 1)
