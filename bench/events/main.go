@@ -201,7 +201,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Tuning.AckSync, "tune-ack-sync", false, "ack on NATS waiting for the server's confirmation (serve: async); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.BatchSize, "tune-batch", 0, "rows per Postgres handler subscriber transaction (0: as serve, pubsub's default); pipeline and reference")
 	fs.IntVar(&cfg.Tuning.HandlerPool, "tune-handler-pool", 0, "connections of the event handlers' own pool (0: as serve, 16)")
-	fs.BoolVar(&cfg.DBCost, "db-cost", false, "report the database's transactions, WAL flushes and WAL bytes per event of each throughput phase (adds 11 s per phase: PostgreSQL publishes statistics late)")
+	fs.BoolVar(&cfg.DBCost, "db-cost", false, "report each system's transactions, WAL bytes and CPU per event of the throughput phase, and WAL flushes with -reference=false (adds 11 s per round: PostgreSQL publishes statistics late)")
 	fs.DurationVar(&cfg.Tuning.RetentionInterval, "tune-retention-interval", 0, "RETENTION_INTERVAL of the pipeline's pruner (0: as serve, 1m; negative: no pruning)")
 	fs.StringVar(&cfg.Tuning.Without, "tune-without", "", "leave these handlers out of the router, comma-separated (e.g. federation); pipeline only")
 	fs.BoolVar(&cfg.Tuning.NoBatch, "tune-no-batch", false, "handle every event alone, without the router's batching (pipeline only)")
