@@ -225,19 +225,19 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 	if err != nil {
 		return res, slices, err
 	}
-	res.Pipeline.Throughput = combine(slices, pipe.name)
 	var refResult SystemResult
+	results := map[*contender]*SystemResult{pipe: &res.Pipeline}
 	if ref != nil {
-		refResult.Throughput = combine(slices, ref.name)
+		results[ref] = &refResult
+	}
+	for c, r := range results {
+		r.Throughput = combine(slices, c.name)
 	}
 	if cfg.DBCost {
 		time.Sleep(11 * time.Second) // see DBCost
 		for i, c := range cs {
 			after, ok := c.ph.counters(ctx)
-			tp := &res.Pipeline.Throughput
-			if c == ref {
-				tp = &refResult.Throughput
-			}
+			tp := &results[c].Throughput
 			if ok && beforeOK[i] && tp.PerEvent != nil {
 				// The WAL counters are the server's: they are one system's
 				// only when one ran.
@@ -246,10 +246,7 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 		}
 	}
 	for _, c := range cs {
-		tp := res.Pipeline.Throughput
-		if c == ref {
-			tp = refResult.Throughput
-		}
+		tp := results[c].Throughput
 		fmt.Fprintf(env.Progress, "%s: %.0f events/s end to end (writers alone committed %.0f/s)\n", c.ph.label, tp.EventsPerSec, tp.CommitsPerSec)
 	}
 
@@ -271,10 +268,9 @@ func benchBackend(ctx context.Context, cfg config, env environment, backend stri
 		if err != nil {
 			return res, slices, err
 		}
-		if c == ref {
-			refResult.OpenLoop = ol
-		} else {
-			res.Pipeline.OpenLoop, latTracker = ol, loops[i].tr
+		results[c].OpenLoop = ol
+		if c == pipe {
+			latTracker = loops[i].tr
 		}
 		fmt.Fprintf(env.Progress, "%s: at %.0f events/s offered, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			c.ph.label, ol.OfferedRate, ol.Latency.P50, ol.Latency.P99, ol.Latency.Max)

@@ -62,31 +62,18 @@ const sliceGap = 250 * time.Millisecond
 // phase of each system in turn measured as a difference between the systems.
 func interleave(ctx context.Context, cfg config, progress io.Writer, cs []*contender) ([]Slice, error) {
 	var out []Slice
-	for k := range cfg.Slices {
-		n := cfg.N / cfg.Slices
-		if k < cfg.N%cfg.Slices {
-			n++
+	err := alternate(ctx, cfg.Slices, cfg.N, len(cs), func(k, i, n int) error {
+		c := cs[i]
+		s, err := c.slice(ctx, n)
+		if err != nil {
+			return err
 		}
-		order := cs
-		if len(cs) == 2 && k%2 == 1 {
-			order = []*contender{cs[1], cs[0]}
-		}
-		for _, c := range order {
-			s, err := c.slice(ctx, n)
-			if err != nil {
-				return out, err
-			}
-			fmt.Fprintf(progress, "%s: throughput slice %d of %d: %.0f events/s end to end (writers %.0f/s), %.3f ms of CPU per event\n",
-				c.ph.label, k+1, cfg.Slices, s.EventsPerSec, float64(s.Events)/s.CommitSeconds, s.CPUMillis)
-			out = append(out, s)
-			select {
-			case <-ctx.Done():
-				return out, ctx.Err()
-			case <-time.After(sliceGap):
-			}
-		}
-	}
-	return out, nil
+		fmt.Fprintf(progress, "%s: throughput slice %d of %d: %.0f events/s end to end (writers %.0f/s), %.3f ms of CPU per event\n",
+			c.ph.label, k+1, cfg.Slices, s.EventsPerSec, float64(s.Events)/s.CommitSeconds, s.CPUMillis)
+		out = append(out, s)
+		return nil
+	})
+	return out, err
 }
 
 // interleaveLatency runs the latency phase of every contender, Rate events a
@@ -100,31 +87,45 @@ func interleaveLatency(ctx context.Context, cfg config, cs []*contender) ([]*ope
 		c.ph.cfg.Rate = cfg.Rate
 		loops[i] = newOpenLoop(total)
 	}
-	for k := range cfg.Slices {
-		n := total / cfg.Slices
-		if k < total%cfg.Slices {
+	err := alternate(ctx, cfg.Slices, total, len(cs), func(_, i, n int) error {
+		c := cs[i]
+		return c.do(ctx, func(ctx context.Context) error { return c.ph.openLoopSlice(ctx, c.sys, loops[i], n) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loops, nil
+}
+
+// alternate splits total events per contender into slices slices (the first
+// ones take the remainder; empty ones are skipped) and calls run for slice k
+// of contender i with its n events, in the order A B B A A B B A … for two
+// contenders, pausing sliceGap after each.
+func alternate(ctx context.Context, slices, total, contenders int, run func(k, i, n int) error) error {
+	for k := range slices {
+		n := total / slices
+		if k < total%slices {
 			n++
 		}
 		if n == 0 {
 			continue
 		}
-		order := []int{0, 1}[:len(cs)]
-		if len(cs) == 2 && k%2 == 1 {
+		order := []int{0, 1}[:contenders]
+		if contenders == 2 && k%2 == 1 {
 			order = []int{1, 0}
 		}
 		for _, i := range order {
-			c := cs[i]
-			if err := c.do(ctx, func(ctx context.Context) error { return c.ph.openLoopSlice(ctx, c.sys, loops[i], n) }); err != nil {
-				return nil, err
+			if err := run(k, i, n); err != nil {
+				return err
 			}
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return ctx.Err()
 			case <-time.After(sliceGap):
 			}
 		}
 	}
-	return loops, nil
+	return nil
 }
 
 // slice commits n events on c in a closed loop and waits until all were
